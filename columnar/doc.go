@@ -1,0 +1,22 @@
+// Package columnar is flowsql's flow store: blocks of flows (one interface,
+// one rotation interval) kept as Arrow IPC column chunks in per-interface,
+// per-day data files, indexed by a bbolt database. FORMAT.md describes every
+// byte; in short:
+//
+//	<db>/index.db                         bbolt: blocks/<iface>/<start> -> BlockMeta
+//	<db>/data/<iface>/<YYYYMMDD>.fsc      header <16b> | frame | frame | ...
+//	frame = header <32b: magic, version, column, part, encoding, codec,
+//	        rows, block start, length, crc32c> | Arrow IPC stream | pad to 8
+//
+// A block is ten chunks: sorted dictionaries and codes of sip and dip, then
+// dport, proto and the four counters at their narrowest width. Rows are
+// sorted by (sip, dip). Write appends the chunks, fsyncs, then commits the
+// index entry in one transaction (the commit point); Open truncates what a
+// crash left past the committed length.
+//
+// The query side selects blocks with DB.Blocks (pruning on BlockMeta's
+// statistics), reads sip/dip dictionaries alone with DB.ReadDict to skip
+// blocks that lack an address, and reads only the columns it needs with
+// DB.ReadColumn. Every damaged byte surfaces as an error wrapping ErrCorrupt
+// that names the file and offset; the other blocks stay readable.
+package columnar

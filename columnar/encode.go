@@ -1,0 +1,255 @@
+package columnar
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/flowsql/flowsql/internal/invariants"
+)
+
+// validateBlock checks a block before anything is written, naming the
+// offending values.
+func validateBlock(b *Block) error {
+	if b == nil {
+		return fmt.Errorf("%w: nil block", ErrInvalidBlock)
+	}
+	if err := ifaceNameOK(b.Iface); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidBlock, err)
+	}
+	if !utf8.ValidString(b.Iface) {
+		return fmt.Errorf("%w: interface name %q is not valid UTF-8", ErrInvalidBlock, b.Iface)
+	}
+	if b.Start < 0 || b.End <= b.Start {
+		return fmt.Errorf("%w: iface %q: time range [%d, %d) is empty or negative", ErrInvalidBlock, b.Iface, b.Start, b.End)
+	}
+	if b.End-b.Start > secondsPerDay {
+		return fmt.Errorf("%w: iface %q: block [%d, %d) lasts %d s, limit %d", ErrInvalidBlock, b.Iface, b.Start, b.End, b.End-b.Start, secondsPerDay)
+	}
+	n := len(b.SIP)
+	if n > MaxBlockRows {
+		return fmt.Errorf("%w: iface %q start %d: %d rows exceed limit %d", ErrInvalidBlock, b.Iface, b.Start, n, MaxBlockRows)
+	}
+	lens := [...]int{len(b.DIP), len(b.DPort), len(b.Proto), len(b.BytesIn), len(b.BytesOut), len(b.PacketsIn), len(b.PacketsOut)}
+	for i, l := range lens {
+		if l != n {
+			return fmt.Errorf("%w: iface %q start %d: column %s has %d rows, sip has %d", ErrInvalidBlock, b.Iface, b.Start, ColumnID(i+2), l, n)
+		}
+	}
+	return nil
+}
+
+// blockEncoder turns a Block into sorted, dictionary-encoded, narrowed
+// columns. It keeps its scratch space between blocks; it is owned by the
+// DB's writer and used under its lock.
+type blockEncoder struct {
+	dictIndex map[[16]byte]uint32
+
+	sip, dip addrDict
+
+	perm, permTmp, counts []uint32
+
+	u8  []uint8
+	u16 []uint16
+	u32 []uint32
+	u64 []uint64
+}
+
+// addrDict is a sorted dictionary of one address column and each row's code.
+type addrDict struct {
+	values [][16]byte // sorted, distinct
+	codes  []uint32   // per input row
+	order  []uint32   // scratch: provisional id -> rank
+	ids    []uint32   // scratch: rank -> provisional id
+}
+
+// build fills d from the rows of addrs.
+func (d *addrDict) build(addrs [][16]byte, index map[[16]byte]uint32) {
+	clear(index)
+	d.values = d.values[:0]
+	d.codes = d.codes[:0]
+	for _, a := range addrs {
+		id, ok := index[a]
+		if !ok {
+			id = uint32(len(d.values))
+			index[a] = id
+			d.values = append(d.values, a)
+		}
+		d.codes = append(d.codes, id)
+	}
+	// Sort the distinct values, then map provisional ids to ranks.
+	d.ids = d.ids[:0]
+	for i := range d.values {
+		d.ids = append(d.ids, uint32(i))
+	}
+	vals := d.values
+	slices.SortFunc(d.ids, func(a, b uint32) int { return compareAddr(&vals[a], &vals[b]) })
+	d.order = slices.Grow(d.order[:0], len(d.ids))[:len(d.ids)]
+	for rank, id := range d.ids {
+		d.order[id] = uint32(rank)
+	}
+	for i, id := range d.codes {
+		d.codes[i] = d.order[id]
+	}
+	// Permute values into sorted order in place through the rank table.
+	sorted := d.values
+	for i := 0; i < len(sorted); i++ {
+		for d.order[i] != uint32(i) {
+			j := d.order[i]
+			sorted[i], sorted[j] = sorted[j], sorted[i]
+			d.order[i], d.order[j] = d.order[j], d.order[i]
+		}
+	}
+}
+
+// compareAddr orders 16-byte addresses bytewise (network order), so an
+// IPv4-mapped block and every CIDR prefix is a contiguous range.
+func compareAddr(a, b *[16]byte) int {
+	if c := cmp.Compare(binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])); c != 0 {
+		return c
+	}
+	return cmp.Compare(binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]))
+}
+
+// encodeBlock computes the dictionaries, the row order and the statistics of
+// b into e and m. Columns are then produced one at a time by column.
+func (e *blockEncoder) encodeBlock(b *Block, m *BlockMeta) {
+	if e.dictIndex == nil {
+		e.dictIndex = make(map[[16]byte]uint32)
+	}
+	n := b.Len()
+	e.sip.build(b.SIP, e.dictIndex)
+	e.dip.build(b.DIP, e.dictIndex)
+	clear(e.dictIndex)
+
+	// Row order: LSD counting sort by dip code, then (stable) by sip code.
+	e.perm = slices.Grow(e.perm[:0], n)[:n]
+	e.permTmp = slices.Grow(e.permTmp[:0], n)[:n]
+	for i := range e.permTmp {
+		e.permTmp[i] = uint32(i)
+	}
+	e.countingSort(e.perm, e.permTmp, e.dip.codes, len(e.dip.values))
+	e.countingSort(e.permTmp, e.perm, e.sip.codes, len(e.sip.values))
+	e.perm, e.permTmp = e.permTmp, e.perm
+	if invariants.Enabled {
+		e.assertSorted()
+	}
+
+	*m = BlockMeta{
+		Iface: b.Iface, Start: b.Start, End: b.End, Rows: n, Flags: FlagSorted,
+		SIPDistinct: len(e.sip.values), DIPDistinct: len(e.dip.values),
+		NonIP: b.NonIP, ParseErrors: b.ParseErrors,
+		File: dataFileRel(b.Iface, dayOf(b.Start)), Chunks: m.Chunks[:0],
+	}
+	if n == 0 {
+		return
+	}
+	m.MinDPort, m.MaxDPort = slices.Min(b.DPort), slices.Max(b.DPort)
+	m.MinProto, m.MaxProto = slices.Min(b.Proto), slices.Max(b.Proto)
+	m.BytesIn, m.BytesOut = sum(b.BytesIn), sum(b.BytesOut)
+	m.PacketsIn, m.PacketsOut = sum(b.PacketsIn), sum(b.PacketsOut)
+}
+
+// assertSorted checks the dictionaries and the row order (invariants builds
+// only: it is O(rows)).
+func (e *blockEncoder) assertSorted() {
+	for _, d := range []*addrDict{&e.sip, &e.dip} {
+		for i := 1; i < len(d.values); i++ {
+			if compareAddr(&d.values[i-1], &d.values[i]) >= 0 {
+				_ = invariants.AssertionFailedf("dictionary not strictly ascending at %d", i)
+			}
+		}
+	}
+	for i := 1; i < len(e.perm); i++ {
+		a, b := e.perm[i-1], e.perm[i]
+		if sa, sb := e.sip.codes[a], e.sip.codes[b]; sa > sb || sa == sb && e.dip.codes[a] > e.dip.codes[b] {
+			_ = invariants.AssertionFailedf("rows not in (sip, dip) order at %d", i)
+		}
+	}
+}
+
+// countingSort writes src reordered by key[src[i]] (stable) into dst.
+func (e *blockEncoder) countingSort(dst, src, key []uint32, nkeys int) {
+	e.counts = slices.Grow(e.counts[:0], nkeys+1)[:nkeys+1]
+	clear(e.counts)
+	for _, k := range key {
+		e.counts[k+1]++
+	}
+	for i := 1; i < len(e.counts); i++ {
+		e.counts[i] += e.counts[i-1]
+	}
+	for _, r := range src {
+		k := key[r]
+		dst[e.counts[k]] = r
+		e.counts[k]++
+	}
+}
+
+func sum(v []uint64) uint64 {
+	var s uint64
+	for _, x := range v {
+		s += x
+	}
+	return s
+}
+
+// column returns the encoding, value count and raw little-endian bytes of one
+// column part in row order, narrowed to the smallest width. The bytes alias
+// e's scratch space and are valid until the next call.
+func (e *blockEncoder) column(b *Block, c ColumnID, p Part) (Encoding, int, []byte) {
+	switch {
+	case p == PartDict && c == ColSIP:
+		return EncAddr128, len(e.sip.values), addrBytes(e.sip.values)
+	case p == PartDict && c == ColDIP:
+		return EncAddr128, len(e.dip.values), addrBytes(e.dip.values)
+	case c == ColSIP:
+		return narrowed(e, e.sip.codes, uint64(max(len(e.sip.values)-1, 0)))
+	case c == ColDIP:
+		return narrowed(e, e.dip.codes, uint64(max(len(e.dip.values)-1, 0)))
+	case c == ColDPort:
+		return narrowed(e, b.DPort, uint64(slices.Max(b.DPort)))
+	case c == ColProto:
+		return narrowed(e, b.Proto, 0)
+	case c == ColBytesIn:
+		return narrowed(e, b.BytesIn, slices.Max(b.BytesIn))
+	case c == ColBytesOut:
+		return narrowed(e, b.BytesOut, slices.Max(b.BytesOut))
+	case c == ColPacketsIn:
+		return narrowed(e, b.PacketsIn, slices.Max(b.PacketsIn))
+	}
+	return narrowed(e, b.PacketsOut, slices.Max(b.PacketsOut))
+}
+
+type unsigned interface {
+	~uint8 | ~uint16 | ~uint32 | ~uint64
+}
+
+// narrowed gathers src in e.perm order at the width that holds maxv.
+// REQUIRES: len(src) > 0 and every value <= maxv.
+func narrowed[S unsigned](e *blockEncoder, src []S, maxv uint64) (Encoding, int, []byte) {
+	enc := uintEncoding(maxv)
+	switch enc {
+	case EncUint8:
+		e.u8 = gather(e.u8, src, e.perm)
+		return enc, len(src), e.u8
+	case EncUint16:
+		e.u16 = gather(e.u16, src, e.perm)
+		return enc, len(src), uint16Bytes(e.u16)
+	case EncUint32:
+		e.u32 = gather(e.u32, src, e.perm)
+		return enc, len(src), uint32Bytes(e.u32)
+	}
+	e.u64 = gather(e.u64, src, e.perm)
+	return enc, len(src), uint64Bytes(e.u64)
+}
+
+// gather sets dst[i] = src[perm[i]], converting the width.
+func gather[D, S unsigned](dst []D, src []S, perm []uint32) []D {
+	dst = slices.Grow(dst[:0], len(perm))[:len(perm)]
+	for i, r := range perm {
+		dst[i] = D(src[r])
+	}
+	return dst
+}

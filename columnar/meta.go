@@ -1,0 +1,301 @@
+package columnar
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+)
+
+// BlockMeta is what the index knows about one stored block: its place in
+// time, pruning statistics and where its chunks are. Blocks returns copies;
+// they stay valid after the index changes (the chunks they point at may be
+// removed by retention, and reads then fail with an error).
+type BlockMeta struct {
+	Iface string // interface name
+	Start int64  // block start, unix seconds (the row's `time`)
+	End   int64  // block end (exclusive), unix seconds
+	Rows  int    // number of flows
+
+	Flags BlockFlags
+
+	// Distinct addresses of the sip and dip columns: the dictionary sizes.
+	SIPDistinct, DIPDistinct int
+
+	// Ranges of dport and proto over the rows (zero when Rows == 0).
+	MinDPort, MaxDPort uint16
+	MinProto, MaxProto uint8
+
+	// Totals over the rows.
+	BytesIn, BytesOut, PacketsIn, PacketsOut uint64
+
+	// Interface counters of the interval (DESIGN §2).
+	NonIP, ParseErrors uint64
+
+	// File is the data file holding the chunks, relative to the database
+	// folder: data/<iface-escaped>/<YYYYMMDD>.fsc of the UTC day of Start.
+	File string
+
+	// Chunks lists the block's chunks in storage order.
+	Chunks []ChunkRef
+}
+
+// BlockFlags are properties of a block's rows.
+type BlockFlags uint8
+
+// FlagSorted says rows are sorted by (sip code, dip code); since dictionaries
+// are sorted, that is address order, so the rows of one sip are contiguous.
+const FlagSorted BlockFlags = 1
+
+// Chunk returns the reference of the chunk holding part p of column c.
+func (m *BlockMeta) Chunk(c ColumnID, p Part) (ChunkRef, bool) {
+	for _, ch := range m.Chunks {
+		if ch.Column == c && ch.Part == p {
+			return ch, true
+		}
+	}
+	return ChunkRef{}, false
+}
+
+// Bytes returns BytesIn + BytesOut.
+func (m *BlockMeta) Bytes() uint64 { return m.BytesIn + m.BytesOut }
+
+// Packets returns PacketsIn + PacketsOut.
+func (m *BlockMeta) Packets() uint64 { return m.PacketsIn + m.PacketsOut }
+
+// DiskBytes returns the bytes of data file the block's chunks occupy,
+// including frame padding.
+func (m *BlockMeta) DiskBytes() int64 {
+	var n int64
+	for _, c := range m.Chunks {
+		n += align8(c.Length)
+	}
+	return n
+}
+
+// ChunkRef locates one chunk frame in a data file.
+type ChunkRef struct {
+	Column   ColumnID
+	Part     Part
+	Encoding Encoding
+	Codec    Codec
+	Rows     int    // values in the chunk: block rows, or dictionary size for PartDict
+	Offset   int64  // offset of the frame in the data file
+	Length   int64  // frame length: header plus Arrow IPC stream, without padding
+	CRC      uint32 // the frame's CRC32C, repeated from its header
+}
+
+// Index value layout (FORMAT.md "Block entry").
+const (
+	blockEntryFixedLen = 88
+	chunkRefLen        = 24
+	maxChunksPerBlock  = NumColumns + 2 // values of every column, plus two dictionaries
+)
+
+// AppendTo appends the index value of m to dst.
+func (m *BlockMeta) AppendTo(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, FormatVersion, byte(m.Flags), byte(len(m.Chunks)), 0)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(m.Rows))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Start))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(m.End))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(m.SIPDistinct))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(m.DIPDistinct))
+	dst = binary.BigEndian.AppendUint16(dst, m.MinDPort)
+	dst = binary.BigEndian.AppendUint16(dst, m.MaxDPort)
+	dst = append(dst, m.MinProto, m.MaxProto, 0, 0)
+	for _, v := range [...]uint64{m.BytesIn, m.BytesOut, m.PacketsIn, m.PacketsOut, m.NonIP, m.ParseErrors} {
+		dst = binary.BigEndian.AppendUint64(dst, v)
+	}
+	for i := range m.Chunks {
+		dst = m.Chunks[i].appendTo(dst)
+	}
+	return binary.BigEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+func (c *ChunkRef) appendTo(dst []byte) []byte {
+	dst = append(dst, byte(c.Column), byte(c.Part), byte(c.Encoding), byte(c.Codec))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(c.Rows))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(c.Offset))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(c.Length))
+	return binary.BigEndian.AppendUint32(dst, c.CRC)
+}
+
+// Unmarshal decodes an index value into m, checking version, checksum and
+// field ranges. Iface and File are not stored in the value; the caller sets
+// them from the bucket and key. Chunks reuses m.Chunks' capacity.
+func (m *BlockMeta) Unmarshal(src []byte) error {
+	if len(src) < 4 {
+		return fmt.Errorf("block entry: short: %d bytes", len(src))
+	}
+	if !supportedVersion(uint32(src[0])) {
+		return fmt.Errorf("block entry: version %d (this build reads %d): %w", src[0], FormatVersion, ErrUnsupportedVersion)
+	}
+	n := int(src[2])
+	if want := blockEntryFixedLen + n*chunkRefLen + 4; len(src) != want {
+		return fmt.Errorf("block entry: length %d, want %d for %d chunks", len(src), want, n)
+	}
+	body := src[:len(src)-4]
+	if got, want := crc32.Checksum(body, castagnoli), binary.BigEndian.Uint32(src[len(body):]); got != want {
+		return fmt.Errorf("block entry: checksum %#08x, stored %#08x", got, want)
+	}
+	if src[3] != 0 || src[38] != 0 || src[39] != 0 {
+		return fmt.Errorf("block entry: reserved bytes %x %x are not zero", src[3], src[38:40])
+	}
+	d := decbuf{b: body[4:]}
+	m.Flags = BlockFlags(src[1])
+	if m.Flags&^FlagSorted != 0 {
+		return fmt.Errorf("block entry: unknown flags %#x", m.Flags)
+	}
+	m.Rows = int(d.u32())
+	m.Start, m.End = int64(d.u64()), int64(d.u64())
+	m.SIPDistinct, m.DIPDistinct = int(d.u32()), int(d.u32())
+	m.MinDPort, m.MaxDPort = d.u16(), d.u16()
+	m.MinProto, m.MaxProto = d.u8(), d.u8()
+	d.skip(2)
+	m.BytesIn, m.BytesOut, m.PacketsIn, m.PacketsOut = d.u64(), d.u64(), d.u64(), d.u64()
+	m.NonIP, m.ParseErrors = d.u64(), d.u64()
+	m.Chunks = m.Chunks[:0]
+	for range n {
+		c := ChunkRef{Column: ColumnID(d.u8()), Part: Part(d.u8()), Encoding: Encoding(d.u8()), Codec: Codec(d.u8())}
+		c.Rows = int(d.u32())
+		c.Offset = int64(d.u64())
+		c.Length = int64(d.u32())
+		c.CRC = d.u32()
+		m.Chunks = append(m.Chunks, c)
+	}
+	if d.err != nil {
+		return fmt.Errorf("block entry: %w", d.err)
+	}
+	return m.validate()
+}
+
+// validate bounds-checks a decoded entry, naming the offending values.
+func (m *BlockMeta) validate() error {
+	switch {
+	case m.Start < 0 || m.End <= m.Start:
+		return fmt.Errorf("block entry: time range [%d, %d) is empty or negative", m.Start, m.End)
+	case m.Rows > MaxBlockRows:
+		return fmt.Errorf("block entry: rows %d exceed limit %d", m.Rows, MaxBlockRows)
+	case m.SIPDistinct > m.Rows || m.DIPDistinct > m.Rows:
+		return fmt.Errorf("block entry: distinct addresses sip %d dip %d exceed rows %d", m.SIPDistinct, m.DIPDistinct, m.Rows)
+	case m.Rows > 0 && (m.MinDPort > m.MaxDPort || m.MinProto > m.MaxProto):
+		return fmt.Errorf("block entry: max < min: dport [%d, %d], proto [%d, %d]", m.MinDPort, m.MaxDPort, m.MinProto, m.MaxProto)
+	case m.Rows > 0 && len(m.Chunks) != maxChunksPerBlock, m.Rows == 0 && len(m.Chunks) != 0:
+		return fmt.Errorf("block entry: %d chunks for %d rows, want %d (0 for an empty block)", len(m.Chunks), m.Rows, maxChunksPerBlock)
+	}
+	for i, c := range m.Chunks {
+		h := frameHeader{Column: c.Column, Part: c.Part, Encoding: c.Encoding, Codec: c.Codec, Rows: uint32(c.Rows), Length: uint32(max(c.Length-frameHeaderLen, 0))}
+		if err := h.validate(); err != nil {
+			return fmt.Errorf("block entry: chunk %d: %w", i, err)
+		}
+		want := m.Rows
+		if c.Part == PartDict {
+			want = m.SIPDistinct
+			if c.Column == ColDIP {
+				want = m.DIPDistinct
+			}
+		}
+		if c.Rows != want {
+			return fmt.Errorf("block entry: chunk %d (%s %s): rows %d, want %d", i, c.Column, c.Part, c.Rows, want)
+		}
+		if c.Offset < fileHeaderLen || c.Offset%frameAlign != 0 || c.Length < frameHeaderLen {
+			return fmt.Errorf("block entry: chunk %d (%s %s): bad offset %d or length %d", i, c.Column, c.Part, c.Offset, c.Length)
+		}
+		for _, o := range m.Chunks[:i] {
+			if o.Column == c.Column && o.Part == c.Part {
+				return fmt.Errorf("block entry: chunk %d (%s %s) appears twice", i, c.Column, c.Part)
+			}
+		}
+	}
+	return nil
+}
+
+// fileEntry is the index value of a data file (FORMAT.md "File entry"):
+// the committed length, where the next block is appended, and the number of
+// blocks stored in it.
+type fileEntry struct {
+	Length int64
+	Blocks uint32
+}
+
+const fileEntryLen = 20
+
+// AppendTo appends the encoded entry to dst.
+func (f *fileEntry) AppendTo(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, FormatVersion, 0, 0, 0)
+	dst = binary.BigEndian.AppendUint32(dst, f.Blocks)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(f.Length))
+	return binary.BigEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+// Unmarshal decodes and validates an entry.
+func (f *fileEntry) Unmarshal(src []byte) error {
+	if len(src) != fileEntryLen {
+		return fmt.Errorf("file entry: length %d, want %d", len(src), fileEntryLen)
+	}
+	if !supportedVersion(uint32(src[0])) {
+		return fmt.Errorf("file entry: version %d (this build reads %d): %w", src[0], FormatVersion, ErrUnsupportedVersion)
+	}
+	if got, want := crc32.Checksum(src[:16], castagnoli), binary.BigEndian.Uint32(src[16:]); got != want {
+		return fmt.Errorf("file entry: checksum %#08x, stored %#08x", got, want)
+	}
+	if src[1]|src[2]|src[3] != 0 {
+		return fmt.Errorf("file entry: reserved bytes %x are not zero", src[1:4])
+	}
+	f.Blocks = binary.BigEndian.Uint32(src[4:8])
+	f.Length = int64(binary.BigEndian.Uint64(src[8:16]))
+	if f.Length < fileHeaderLen || f.Length%frameAlign != 0 {
+		return fmt.Errorf("file entry: length %d is not an aligned size >= %d", f.Length, fileHeaderLen)
+	}
+	return nil
+}
+
+// decbuf consumes big-endian integers with a sticky error.
+type decbuf struct {
+	b   []byte
+	err error
+}
+
+func (d *decbuf) take(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if len(d.b) < n {
+		d.err = fmt.Errorf("truncated: need %d bytes, have %d", n, len(d.b))
+		return nil
+	}
+	p := d.b[:n]
+	d.b = d.b[n:]
+	return p
+}
+
+func (d *decbuf) skip(n int) { d.take(n) }
+
+func (d *decbuf) u8() uint8 {
+	if p := d.take(1); p != nil {
+		return p[0]
+	}
+	return 0
+}
+
+func (d *decbuf) u16() uint16 {
+	if p := d.take(2); p != nil {
+		return binary.BigEndian.Uint16(p)
+	}
+	return 0
+}
+
+func (d *decbuf) u32() uint32 {
+	if p := d.take(4); p != nil {
+		return binary.BigEndian.Uint32(p)
+	}
+	return 0
+}
+
+func (d *decbuf) u64() uint64 {
+	if p := d.take(8); p != nil {
+		return binary.BigEndian.Uint64(p)
+	}
+	return 0
+}

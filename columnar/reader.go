@@ -1,0 +1,325 @@
+package columnar
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Selector chooses blocks by interface and time.
+type Selector struct {
+	// Ifaces lists the interfaces to read; empty means all.
+	Ifaces []string
+	// From and To bound block starts, in unix seconds, half-open:
+	// From <= Start < To. Zero means unbounded on that side. A block's rows
+	// all carry its start as `time`, so this is the row-level time filter.
+	From, To int64
+}
+
+// contextCheckEvery is how many index entries are scanned between checks of
+// ctx.Err().
+const contextCheckEvery = 256
+
+// Blocks returns the metadata of the selected blocks, ordered by interface
+// then start. It copies entries out of a short read transaction; the result
+// is the caller's. Damaged index entries are skipped: the readable blocks
+// are returned together with an error wrapping ErrCorrupt that names each
+// skipped entry, so a query can report them and go on.
+func (db *DB) Blocks(ctx context.Context, sel Selector) ([]BlockMeta, error) {
+	if err := db.checkOpen(); err != nil {
+		return nil, err
+	}
+	var out []BlockMeta
+	var damaged []error
+	err := db.view(func(tx *bolt.Tx) error {
+		ifaces, err := selectedIfaces(tx, sel.Ifaces)
+		if err != nil {
+			return err
+		}
+		seen := 0
+		for _, iface := range ifaces {
+			b := tx.Bucket(bucketBlocks).Bucket([]byte(iface))
+			if b == nil {
+				continue
+			}
+			c := b.Cursor()
+			k, v := c.First()
+			if sel.From > 0 {
+				k, v = c.Seek(appendBlockKey(nil, sel.From))
+			}
+			for ; k != nil; k, v = c.Next() {
+				if seen++; seen%contextCheckEvery == 0 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+				}
+				if sel.To > 0 && len(k) == 8 && int64(binary.BigEndian.Uint64(k)) >= sel.To {
+					break
+				}
+				var m BlockMeta
+				if err := db.decodeBlock(iface, k, v, &m); err != nil {
+					damaged = append(damaged, err)
+					continue
+				}
+				out = append(out, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("columnar: blocks: %w", err)
+	}
+	if len(damaged) > 0 {
+		return out, fmt.Errorf("columnar: blocks: %d damaged index entries skipped: %w", len(damaged), errors.Join(damaged...))
+	}
+	return out, nil
+}
+
+// selectedIfaces returns the interface names to scan, sorted.
+// REQUIRES: tx open.
+func selectedIfaces(tx *bolt.Tx, want []string) ([]string, error) {
+	if len(want) > 0 {
+		s := slices.Clone(want)
+		slices.Sort(s)
+		return slices.Compact(s), nil
+	}
+	var all []string
+	err := tx.Bucket(bucketBlocks).ForEachBucket(func(k []byte) error {
+		all = append(all, string(k))
+		return nil
+	})
+	return all, err
+}
+
+// Interfaces returns the names of the interfaces with stored blocks, sorted.
+func (db *DB) Interfaces(ctx context.Context) ([]string, error) {
+	if err := db.checkOpen(); err != nil {
+		return nil, err
+	}
+	var out []string
+	err := db.view(func(tx *bolt.Tx) error {
+		var err error
+		out, err = selectedIfaces(tx, nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("columnar: interfaces: %w", err)
+	}
+	return out, ctx.Err()
+}
+
+// IfaceSummary totals one interface's stored blocks (flowsql list).
+type IfaceSummary struct {
+	Iface       string
+	First, Last int64 // starts of the first and last block, unix seconds
+	Blocks      int
+	Flows       uint64 // rows
+	Packets     uint64 // packets_in + packets_out
+	Bytes       uint64 // bytes_in + bytes_out
+	NonIP       uint64
+	ParseErrors uint64
+	DiskBytes   int64 // committed bytes of the interface's data files
+}
+
+// Summary returns one IfaceSummary per interface, sorted by name. Like
+// Blocks, it skips damaged entries and reports them in an error wrapping
+// ErrCorrupt alongside the totals of the rest.
+func (db *DB) Summary(ctx context.Context) ([]IfaceSummary, error) {
+	if err := db.checkOpen(); err != nil {
+		return nil, err
+	}
+	var out []IfaceSummary
+	var damaged []error
+	err := db.view(func(tx *bolt.Tx) error {
+		ifaces, err := selectedIfaces(tx, nil)
+		if err != nil {
+			return err
+		}
+		var m BlockMeta
+		seen := 0
+		for _, iface := range ifaces {
+			s := IfaceSummary{Iface: iface, First: math.MaxInt64}
+			err := tx.Bucket(bucketBlocks).Bucket([]byte(iface)).ForEach(func(k, v []byte) error {
+				if seen++; seen%contextCheckEvery == 0 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+				}
+				if err := db.decodeBlock(iface, k, v, &m); err != nil {
+					damaged = append(damaged, err)
+					return nil
+				}
+				s.Blocks++
+				s.First, s.Last = min(s.First, m.Start), max(s.Last, m.Start)
+				s.Flows += uint64(m.Rows)
+				s.Packets += m.Packets()
+				s.Bytes += m.Bytes()
+				s.NonIP += m.NonIP
+				s.ParseErrors += m.ParseErrors
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if s.Blocks == 0 {
+				s.First = 0
+			}
+			if fb := tx.Bucket(bucketFiles).Bucket([]byte(iface)); fb != nil {
+				err := fb.ForEach(func(k, v []byte) error {
+					var f fileEntry
+					if err := f.Unmarshal(v); err != nil {
+						damaged = append(damaged, &CorruptError{File: db.indexPath(), Offset: -1, Reason: fmt.Sprintf("files/%q: %v", iface, err)})
+						return nil
+					}
+					s.DiskBytes += f.Length
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("columnar: summary: %w", err)
+	}
+	if len(damaged) > 0 {
+		return out, fmt.Errorf("columnar: summary: %d damaged index entries skipped: %w", len(damaged), errors.Join(damaged...))
+	}
+	return out, nil
+}
+
+// ReadColumn reads one column of a block, touching only that column's
+// chunks (for address columns: dictionary and codes). Arrow memory comes
+// from mem (nil means memory.DefaultAllocator); the caller releases the
+// column. Damaged chunks give an error wrapping ErrCorrupt that names the
+// file and offset; other blocks remain readable. An empty block gives an
+// empty column.
+func (db *DB) ReadColumn(ctx context.Context, meta *BlockMeta, col ColumnID, mem memory.Allocator) (*Column, error) {
+	if !col.IsValid() {
+		return nil, fmt.Errorf("%w: id %d", ErrUnknownColumn, col)
+	}
+	c := &Column{ID: col}
+	var err error
+	if col.IsAddr() {
+		if c.Dict, err = db.ReadDict(ctx, meta, col, mem); err != nil {
+			return nil, err
+		}
+	}
+	if c.Values, err = db.readPart(ctx, meta, col, PartValues, mem); err != nil {
+		c.Release()
+		return nil, err
+	}
+	if c.Dict != nil && c.Values.Len() > 0 && codesMax(c.Values) >= uint64(c.Dict.Len()) {
+		err := corruptf(db.chunkPath(meta), -1, "block %q@%d: %s code %d beyond dictionary of %d", meta.Iface, meta.Start, col, codesMax(c.Values), c.Dict.Len())
+		c.Release()
+		return nil, err
+	}
+	return c, nil
+}
+
+// ReadDict reads only the sorted dictionary of address column col (sip or
+// dip) of a block: enough to skip a block whose dictionary lacks an address.
+func (db *DB) ReadDict(ctx context.Context, meta *BlockMeta, col ColumnID, mem memory.Allocator) (*Dict, error) {
+	if !col.IsAddr() {
+		return nil, fmt.Errorf("%w: %s has no dictionary", ErrUnknownColumn, col)
+	}
+	arr, err := db.readPart(ctx, meta, col, PartDict, mem)
+	if err != nil {
+		return nil, err
+	}
+	fsb, ok := arr.(*array.FixedSizeBinary)
+	if !ok {
+		arr.Release()
+		return nil, corruptf(db.chunkPath(meta), -1, "block %q@%d: %s dictionary decoded as %s", meta.Iface, meta.Start, col, arr.DataType())
+	}
+	return &Dict{arr: fsb}, nil
+}
+
+func (db *DB) chunkPath(meta *BlockMeta) string { return filepath.Join(db.dir, meta.File) }
+
+// readPart reads and decodes one chunk of a block.
+func (db *DB) readPart(ctx context.Context, meta *BlockMeta, col ColumnID, part Part, mem memory.Allocator) (arrow.Array, error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	if err := db.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if meta.Rows == 0 {
+		enc := EncUint8
+		if part == PartDict {
+			enc = EncAddr128
+		}
+		return array.MakeArrayOfNull(mem, enc.DataType(), 0), nil
+	}
+	ref, ok := meta.Chunk(col, part)
+	if !ok {
+		return nil, corruptf(db.indexPath(), -1, "block %q@%d has no %s %s chunk", meta.Iface, meta.Start, col, part)
+	}
+	buf, err := db.readFrame(meta, &ref, mem)
+	if err != nil {
+		return nil, err
+	}
+	defer buf.Release()
+	dec, err := db.decs.get()
+	if err != nil {
+		return nil, err
+	}
+	defer db.decs.put(dec)
+	return decodeChunk(db.chunkPath(meta), &ref, meta.Start, buf, dec, mem)
+}
+
+// readFrame reads the bytes of one chunk frame into a buffer from mem.
+func (db *DB) readFrame(meta *BlockMeta, ref *ChunkRef, mem memory.Allocator) (*memory.Buffer, error) {
+	path := db.chunkPath(meta)
+	h, err := db.files.acquire(meta.File)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &CorruptError{File: path, Offset: ref.Offset, Reason: fmt.Sprintf("data file of block %q@%d is missing", meta.Iface, meta.Start), Err: err}
+		}
+		return nil, fmt.Errorf("columnar: read %s: %w", path, err)
+	}
+	defer db.files.release(h)
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(int(ref.Length))
+	if n, err := h.f.ReadAt(buf.Bytes(), ref.Offset); err != nil {
+		buf.Release()
+		if errors.Is(err, io.EOF) {
+			return nil, corruptf(path, ref.Offset, "chunk %s %s of %d bytes is cut short: file ends after %d", ref.Column, ref.Part, ref.Length, n)
+		}
+		return nil, fmt.Errorf("columnar: read %s at %d: %w", path, ref.Offset, err)
+	}
+	return buf, nil
+}
+
+// codesMax returns the largest value of a codes array.
+func codesMax(a arrow.Array) uint64 {
+	switch v := a.(type) {
+	case *array.Uint8:
+		return uint64(slices.Max(v.Uint8Values()))
+	case *array.Uint16:
+		return uint64(slices.Max(v.Uint16Values()))
+	case *array.Uint32:
+		return uint64(slices.Max(v.Uint32Values()))
+	case *array.Uint64:
+		return slices.Max(v.Uint64Values())
+	}
+	return math.MaxUint64
+}
