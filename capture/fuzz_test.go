@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowsql/flowsql/internal/testdata"
 )
 
 // Fuzz tests of the file reader. Run each for a while with e.g.
@@ -21,11 +23,12 @@ import (
 
 // addCorpusSeeds adds the corpus files with suffix ext smaller than 4 KiB.
 func addCorpusSeeds(f *testing.F, ext string) {
-	dir, ok := testdataRoot()
+	root, ok := testdata.Root()
 	if !ok {
 		return // seeds from code only
 	}
-	ents, err := os.ReadDir(filepath.Join(dir, "pcap"))
+	dir := filepath.Join(root, "pcap")
+	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
@@ -34,7 +37,7 @@ func addCorpusSeeds(f *testing.F, ext string) {
 		if err != nil || !strings.HasSuffix(e.Name(), ext) || info.Size() > 4<<10 {
 			continue
 		}
-		if b, err := os.ReadFile(filepath.Join(dir, "pcap", e.Name())); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
 			f.Add(b)
 		}
 	}

@@ -3,80 +3,24 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/flowsql/flowsql/internal/testdata"
 )
 
-// testdataRoot returns $FLOWSQL_TESTDATA, else ../shared/testdata relative
-// to the repository root (found from the package dir by its go.mod), and
-// whether it holds a pcap folder.
-func testdataRoot() (string, bool) {
-	dir := os.Getenv("FLOWSQL_TESTDATA")
-	if dir == "" {
-		root, err := filepath.Abs(".")
-		if err != nil {
-			return "", false
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(root)
-			if parent == root {
-				return "", false
-			}
-			root = parent
-		}
-		dir = filepath.Join(root, "..", "shared", "testdata")
-	}
-	st, err := os.Stat(filepath.Join(dir, "pcap"))
-	return dir, err == nil && st.IsDir()
-}
-
-// testdataDir returns the shared test data dir or skips the test.
-func testdataDir(tb testing.TB) string {
-	tb.Helper()
-	dir, ok := testdataRoot()
-	if !ok {
-		tb.Skipf("test captures not found in %s/pcap (set FLOWSQL_TESTDATA to the shared testdata dir)", dir)
-	}
-	return dir
-}
-
-// readTestFile returns the bytes of a corpus file, skipping when absent.
+// readTestFile returns the bytes of a shared test capture, skipping when
+// absent.
 func readTestFile(tb testing.TB, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(testdataDir(tb), "pcap", name))
+	b, err := os.ReadFile(filepath.Join(testdata.PcapDir(tb), name))
 	if err != nil {
 		tb.Skipf("test capture %s: %v", name, err)
 	}
 	return b
-}
-
-// oracleSummary is the part of oracle/<file>.summary.json the reader tests use.
-type oracleSummary struct {
-	TotalPackets int64  `json:"total_packets"`
-	TotalBytes   int64  `json:"total_bytes"`
-	CapBytes     int64  `json:"total_captured_bytes"`
-	ExitCode     int    `json:"tshark_exit_code"`
-	Error        string `json:"tshark_error"`
-}
-
-func readOracle(tb testing.TB, dir, name string) oracleSummary {
-	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "pcap", "oracle", name+".summary.json"))
-	if err != nil {
-		tb.Fatalf("oracle for %s: %v", name, err)
-	}
-	var s oracleSummary
-	if err := json.Unmarshal(b, &s); err != nil {
-		tb.Fatalf("oracle for %s: %v", name, err)
-	}
-	return s
 }
 
 // pkt is a packet copied out of a source.

@@ -2,24 +2,13 @@ package capture
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-// mockCorpusSummary holds the fields of the tshark oracle summaries
-// (testdata/oracle/README.md) this test compares with.
-type mockCorpusSummary struct {
-	TotalPackets     int   `json:"total_packets"`
-	IPv4Packets      int   `json:"ipv4_packets"`
-	IPv6Packets      int   `json:"ipv6_packets"`
-	IPBytes          int64 `json:"ip_bytes"`
-	IPHeaderUndecode int   `json:"ip_header_undecoded_packets"`
-	TsharkExitCode   int   `json:"tshark_exit_code"`
-}
+	"github.com/flowsql/flowsql/internal/testdata"
+)
 
 // TestMockRingCorpus replays every Ethernet and raw-IP capture of the
 // shared test corpus through a MockRing with the kernel filter, as a live
@@ -29,20 +18,12 @@ type mockCorpusSummary struct {
 // counts as parse errors), drops everything else, keeps original lengths,
 // and stores a prefix of each frame.
 func TestMockRingCorpus(t *testing.T) {
-	dir := mockTestdataDir(t)
-	paths, err := filepath.Glob(filepath.Join(dir, "pcap", "*.pcap*"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, names := testdata.Captures(t)
 	checked := 0
-	for _, path := range paths {
-		name := filepath.Base(path)
-		raw, err := os.ReadFile(filepath.Join(dir, "pcap", "oracle", name+".summary.json"))
+	for _, name := range names {
+		path := filepath.Join(dir, name)
+		want, err := testdata.ReadSummary(dir, name)
 		if err != nil {
-			continue
-		}
-		var want mockCorpusSummary
-		if err := json.Unmarshal(raw, &want); err != nil {
 			t.Fatalf("%s: oracle: %v", name, err)
 		}
 		if want.TsharkExitCode != 0 {
@@ -70,7 +51,7 @@ func TestMockRingCorpus(t *testing.T) {
 			}
 			defer again.Close()
 			var packets, implausible int
-			var bytesSum int64
+			var bytesSum uint64
 			for {
 				data, info, err := m.NextPacket()
 				if errors.Is(err, io.EOF) {
@@ -83,7 +64,7 @@ func TestMockRingCorpus(t *testing.T) {
 					implausible++ // the decoder's parse errors; tshark's non-IP
 				} else {
 					packets++
-					bytesSum += int64(info.OrigLen)
+					bytesSum += uint64(info.OrigLen)
 				}
 				matched := false
 				for !matched {
@@ -96,16 +77,16 @@ func TestMockRingCorpus(t *testing.T) {
 				}
 			}
 			ip := want.IPv4Packets + want.IPv6Packets
-			if packets < ip || packets > ip+want.IPHeaderUndecode {
+			if n := uint64(packets); n < ip || n > ip+want.IPHeaderUndecoded {
 				t.Errorf("ring kept %d packets with an IP header (and %d without); tshark counts %d IP packets (+%d undecodable)",
-					packets, implausible, ip, want.IPHeaderUndecode)
+					packets, implausible, ip, want.IPHeaderUndecoded)
 			}
-			if packets == ip && bytesSum != want.IPBytes {
+			if uint64(packets) == ip && bytesSum != want.IPBytes {
 				t.Errorf("ring kept %d bytes on the wire, tshark %d", bytesSum, want.IPBytes)
 			}
 		})
 	}
-	if len(paths) == 0 {
+	if len(names) == 0 {
 		t.Skip("no captures in the corpus")
 	}
 	t.Logf("%d captures replayed through the mock ring", checked)
@@ -122,34 +103,4 @@ func mockPlausibleIP(link LinkType, f []byte) bool {
 		return false
 	}
 	return version != 4 || f[l3]&0x0f >= 5
-}
-
-// mockTestdataDir returns the shared test data directory: $FLOWSQL_TESTDATA,
-// else ../shared/testdata next to the repository root (the directory
-// holding go.mod above this package). It skips the test when the
-// captures are not there.
-func mockTestdataDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("FLOWSQL_TESTDATA")
-	if dir == "" {
-		root, err := filepath.Abs(".")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-				break
-			}
-			up := filepath.Dir(root)
-			if up == root {
-				t.Skip("no go.mod above the package: set FLOWSQL_TESTDATA to the shared testdata directory")
-			}
-			root = up
-		}
-		dir = filepath.Join(root, "..", "shared", "testdata")
-	}
-	if st, err := os.Stat(filepath.Join(dir, "pcap")); err != nil || !st.IsDir() {
-		t.Skipf("test captures not found in %s (set FLOWSQL_TESTDATA to the shared testdata directory)", filepath.Join(dir, "pcap"))
-	}
-	return dir
 }

@@ -1,20 +1,17 @@
 package ingest
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/flowsql/flowsql/capture"
+	"github.com/flowsql/flowsql/internal/testdata"
 )
 
 // The oracle test decodes every capture of the shared corpus and compares
@@ -30,113 +27,64 @@ import (
 //     protocol) for all: non-first fragments then move from the port-0 row
 //     to their datagram's row, which changes 5-tuples but not those sums.
 //
-// decOracleAdjust lists the records where this decoder legitimately
-// disagrees with tshark; the oracle is corrected by exactly those rows
-// before comparing, so any other difference fails.
+// oracleNotIP lists the records where this decoder legitimately disagrees
+// with tshark; the oracle is corrected by exactly those rows before
+// comparing (here and in TestIngestCorpus), so any other difference fails.
 
-// decOracleAdjust maps a capture file to the oracle rows that this decoder
+// oracleNotIP maps a capture file to the oracle rows that this decoder
 // counts as not IP, with the reason.
-var decOracleAdjust = map[string]struct {
+var oracleNotIP = map[string]struct {
 	reason string
-	notIP  []decOracleRow
+	notIP  []testdata.Flow
 }{
 	"pcapplusplus_null_loopback.pcap": {
 		reason: "packet 3 has the NULL header 0f 00 08 00, not an address family; tshark reads " +
 			"0x0800 in it as an EtherType, a strict decoder calls the frame non-IP (oracle README)",
-		notIP: []decOracleRow{{src: "10.0.0.138", dst: "10.0.0.1", sport: 53, dport: 58125, proto: 17, packets: 1, bytes: 397}},
+		notIP: []testdata.Flow{{Src: netip.MustParseAddr("10.0.0.138"), Dst: netip.MustParseAddr("10.0.0.1"),
+			SrcPort: 53, DstPort: 58125, Proto: 17, Packets: 1, Bytes: 397}},
 	},
 }
 
-// decTestdata returns the directory of the shared pcap corpus, or skips.
-func decTestdata(t testing.TB) string {
+// readAdjustedOracle reads the oracle files of capture name in dir,
+// corrected by oracleNotIP.
+func readAdjustedOracle(t testing.TB, dir, name string) (testdata.Summary, []testdata.Flow) {
 	t.Helper()
-	dir, err := decTestdataDir()
-	if err != nil {
-		t.Skipf("shared test captures not available (set FLOWSQL_TESTDATA): %v", err)
-	}
-	return dir
-}
-
-// decTestdataDir returns $FLOWSQL_TESTDATA/pcap (a relative value is taken
-// from the repository root), by default ../shared/testdata/pcap from the
-// root, or an error when it has no oracle directory.
-func decTestdataDir() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	root := wd
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
+	sum, flows := testdata.ReadOracle(t, dir, name)
+	for _, row := range oracleNotIP[name].notIP {
+		var err error
+		if flows, err = testdata.MoveToNonIP(&sum, flows, row); err != nil {
+			t.Fatalf("%s: adjustment: %v", name, err)
 		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			return "", fmt.Errorf("no go.mod above %s", wd)
-		}
-		root = parent
 	}
-	dir := os.Getenv("FLOWSQL_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "shared", "testdata")
-	}
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(root, dir)
-	}
-	pcaps := filepath.Join(dir, "pcap")
-	if _, err := os.Stat(filepath.Join(pcaps, "oracle")); err != nil {
-		return "", err
-	}
-	return pcaps, nil
+	return sum, flows
 }
 
-// decOracleRow is one row of an oracle flows.csv.
-type decOracleRow struct {
-	src, dst       string
-	sport, dport   uint16
-	proto          uint8
-	packets, bytes uint64
+// decCounts holds the summary counts the test compares.
+type decCounts struct {
+	TotalPackets, IPv4Packets, IPv6Packets, NonIPPackets, IPBytes uint64
 }
-
-// decOracleSummary holds the summary.json fields the test compares.
-type decOracleSummary struct {
-	TotalPackets int64  `json:"total_packets"`
-	IPv4Packets  int64  `json:"ipv4_packets"`
-	IPv6Packets  int64  `json:"ipv6_packets"`
-	NonIPPackets int64  `json:"non_ip_packets"`
-	IPBytes      uint64 `json:"ip_bytes"`
-	ExitCode     int    `json:"tshark_exit_code"`
-	NonFirstFrag int64  `json:"nonfirst_fragment_packets"`
-}
-
-type decTuple struct {
-	src, dst     string
-	sport, dport uint16
-	proto        uint8
-}
-
-type decCount struct{ packets, bytes uint64 }
 
 // decTally is what decoding a whole file gives.
 type decTally struct {
-	summary decOracleSummary
-	flows   map[decTuple]decCount
+	summary decCounts
+	flows   map[testdata.FlowKey]testdata.Totals
+	pairs   map[testdata.PairKey]testdata.Totals
 	readErr error
 }
 
-func decAddr(b [16]byte, v4 bool) string {
+func decAddr(b [16]byte, v4 bool) netip.Addr {
 	a := netip.AddrFrom16(b)
 	if v4 {
 		a = a.Unmap()
 	}
-	return a.String()
+	return a
 }
 
 // decDecodeFile decodes every record of path with a decoder built from opts.
 func decDecodeFile(t *testing.T, path string, opts DecoderOptions) decTally {
 	t.Helper()
 	src, err := capture.OpenFile(path)
-	tl := decTally{flows: map[decTuple]decCount{}}
+	tl := decTally{flows: map[testdata.FlowKey]testdata.Totals{}, pairs: map[testdata.PairKey]testdata.Totals{}}
 	if err != nil {
 		tl.readErr = err
 		return tl
@@ -161,90 +109,19 @@ func decDecodeFile(t *testing.T, path string, opts DecoderOptions) decTally {
 				tl.summary.IPv6Packets++
 			}
 			tl.summary.IPBytes += uint64(p.Len)
-			k := decTuple{decAddr(p.Src, p.IPv4), decAddr(p.Dst, p.IPv4), p.SrcPort, p.DstPort, p.Proto}
-			c := tl.flows[k]
-			tl.flows[k] = decCount{c.packets + 1, c.bytes + uint64(p.Len)}
+			sa, da := decAddr(p.Src, p.IPv4), decAddr(p.Dst, p.IPv4)
+			k := testdata.FlowKey{Src: sa, Dst: da, SrcPort: p.SrcPort, DstPort: p.DstPort, Proto: p.Proto}
+			tl.flows[k] = tl.flows[k].Add(1, uint64(p.Len))
+			pk := testdata.MakePairKey(sa, da, p.Proto)
+			tl.pairs[pk] = tl.pairs[pk].Add(1, uint64(p.Len))
 		default:
 			tl.summary.NonIPPackets++
 		}
 	}
 }
 
-// decReadOracle reads the oracle files of capture name, corrected by
-// decOracleAdjust.
-func decReadOracle(t *testing.T, dir, name string) (decOracleSummary, map[decTuple]decCount) {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, "oracle", name+".summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum decOracleSummary
-	if err := json.Unmarshal(raw, &sum); err != nil {
-		t.Fatalf("%s.summary.json: %v", name, err)
-	}
-	f, err := os.Open(filepath.Join(dir, "oracle", name+".flows.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s.flows.csv: %v", name, err)
-	}
-	flows := map[decTuple]decCount{}
-	for i, r := range recs {
-		if i == 0 {
-			continue // header
-		}
-		n := make([]uint64, 5)
-		for j := range n {
-			if n[j], err = strconv.ParseUint(r[2+j], 10, 64); err != nil {
-				t.Fatalf("%s.flows.csv line %d: %v", name, i+1, err)
-			}
-		}
-		flows[decTuple{r[0], r[1], uint16(n[0]), uint16(n[1]), uint8(n[2])}] = decCount{n[3], n[4]}
-	}
-	for _, row := range decOracleAdjust[name].notIP {
-		k := decTuple{row.src, row.dst, row.sport, row.dport, row.proto}
-		c := flows[k]
-		if c.packets < row.packets || c.bytes < row.bytes {
-			t.Fatalf("%s: adjustment %+v not in the oracle (%+v)", name, row, c)
-		}
-		c.packets -= row.packets
-		c.bytes -= row.bytes
-		if c.packets == 0 {
-			delete(flows, k)
-		} else {
-			flows[k] = c
-		}
-		if netip.MustParseAddr(row.src).Is4() {
-			sum.IPv4Packets -= int64(row.packets)
-		} else {
-			sum.IPv6Packets -= int64(row.packets)
-		}
-		sum.NonIPPackets += int64(row.packets)
-		sum.IPBytes -= row.bytes
-	}
-	return sum, flows
-}
-
-// decByPair sums flows per (unordered address pair, protocol).
-func decByPair(flows map[decTuple]decCount) map[decTuple]decCount {
-	out := map[decTuple]decCount{}
-	for k, c := range flows {
-		a, b := k.src, k.dst
-		if b < a {
-			a, b = b, a
-		}
-		pk := decTuple{src: a, dst: b, proto: k.proto}
-		o := out[pk]
-		out[pk] = decCount{o.packets + c.packets, o.bytes + c.bytes}
-	}
-	return out
-}
-
 // decDiff describes the differences between got and want, at most 10.
-func decDiff(got, want map[decTuple]decCount) []string {
+func decDiff[K comparable](got, want map[K]testdata.Totals) []string {
 	var out []string
 	for k, w := range want {
 		if g := got[k]; g != w {
@@ -264,40 +141,34 @@ func decDiff(got, want map[decTuple]decCount) []string {
 }
 
 // decPort0 counts the TCP/UDP packets without ports.
-func decPort0(flows map[decTuple]decCount) uint64 {
+func decPort0(flows map[testdata.FlowKey]testdata.Totals) uint64 {
 	var n uint64
 	for k, c := range flows {
-		if k.sport == 0 && k.dport == 0 && (k.proto == 6 || k.proto == 17) {
-			n += c.packets
+		if k.SrcPort == 0 && k.DstPort == 0 && (k.Proto == 6 || k.Proto == 17) {
+			n += c.Packets
 		}
 	}
 	return n
 }
 
 func TestDecodeOracle(t *testing.T) {
-	dir := decTestdata(t)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
+	dir, names := testdata.Captures(t)
+	if len(names) == 0 {
+		t.Fatalf("no captures in %s", dir)
 	}
-	n := 0
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !(strings.HasSuffix(name, ".pcap") || strings.HasSuffix(name, ".pcapng") || strings.HasSuffix(name, ".gz")) {
-			continue
-		}
-		n++
+	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			want, wantFlows := decReadOracle(t, dir, name)
+			oracle, oracleFlows := readAdjustedOracle(t, dir, name)
+			want := decCounts{oracle.TotalPackets, oracle.IPv4Packets, oracle.IPv6Packets, oracle.NonIPPackets, oracle.IPBytes}
+			wantFlows := testdata.ByFlow(oracleFlows)
 			plain := decDecodeFile(t, filepath.Join(dir, name), DecoderOptions{FragmentTableSize: -1})
 			got := plain.summary
 			if plain.readErr != nil {
 				t.Logf("read stopped: %v", plain.readErr)
-				if want.ExitCode == 0 {
+				if oracle.TsharkExitCode == 0 {
 					t.Errorf("reader failed on a file tshark reads cleanly: %v", plain.readErr)
 				}
 			}
-			got.ExitCode, got.NonFirstFrag = want.ExitCode, want.NonFirstFrag
 			if got != want {
 				t.Errorf("summary\n got %+v\nwant %+v", got, want)
 			}
@@ -305,27 +176,24 @@ func TestDecodeOracle(t *testing.T) {
 				t.Errorf("per 5-tuple without fragment table:\n%s", strings.Join(d, "\n"))
 			}
 			withTable := decDecodeFile(t, filepath.Join(dir, name), DecoderOptions{})
-			if want.NonFirstFrag == 0 {
+			if oracle.NonFirstFrags == 0 {
 				if d := decDiff(withTable.flows, wantFlows); len(d) > 0 {
 					t.Errorf("per 5-tuple with fragment table:\n%s", strings.Join(d, "\n"))
 				}
 			}
-			if d := decDiff(decByPair(withTable.flows), decByPair(wantFlows)); len(d) > 0 {
+			if d := decDiff(withTable.pairs, testdata.ByPair(oracleFlows)); len(d) > 0 {
 				t.Errorf("per address pair and protocol with fragment table:\n%s", strings.Join(d, "\n"))
 			}
 			// The table must have put non-first fragments in their flows:
 			// every file here has first fragments before later ones.
-			if z0, z1 := decPort0(plain.flows), decPort0(withTable.flows); z1 > z0 || (want.NonFirstFrag > 0 && z0 > 0 && z1 == z0) {
+			if z0, z1 := decPort0(plain.flows), decPort0(withTable.flows); z1 > z0 || (oracle.NonFirstFrags > 0 && z0 > 0 && z1 == z0) {
 				t.Errorf("TCP/UDP packets with port 0: %d without fragment table, %d with it", z0, z1)
 			} else if z0 > 0 {
 				t.Logf("fragment table gave ports to %d of %d TCP/UDP packets without them", z0-z1, z0)
 			}
-			if r := decOracleAdjust[name].reason; r != "" {
+			if r := oracleNotIP[name].reason; r != "" {
 				t.Logf("oracle adjusted: %s", r)
 			}
 		})
-	}
-	if n == 0 {
-		t.Fatalf("no captures in %s", dir)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowsql/flowsql/capture"
 	pb "github.com/flowsql/flowsql/internal/pktbuild"
+	"github.com/flowsql/flowsql/internal/testdata"
 )
 
 // fuzzSeedRecords is how many records of each shared capture seed FuzzDecode.
@@ -61,10 +62,11 @@ func fuzzSeeds(f *testing.F) {
 	f.Add(eth, true, []byte{})
 	f.Add(uint16(999), false, []byte{0x45})
 
-	dir, err := decTestdataDir()
-	if err != nil {
+	root, ok := testdata.Root()
+	if !ok {
 		return // the shared corpus is optional here
 	}
+	dir := filepath.Join(root, "pcap")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		f.Fatal(err)

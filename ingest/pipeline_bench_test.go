@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowsql/flowsql/capture"
 	"github.com/flowsql/flowsql/columnar"
+	"github.com/flowsql/flowsql/internal/testdata"
 )
 
 // Decode and aggregate real traffic: goprobe_default.pcap.gz (38.6k frames
@@ -27,7 +28,7 @@ type memFrame struct {
 
 func loadCorpusFrames(b *testing.B, name string) []memFrame {
 	b.Helper()
-	src, err := capture.OpenFile(filepath.Join(corpusDir(b), name))
+	src, err := capture.OpenFile(filepath.Join(testdata.PcapDir(b), name))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,19 +2,15 @@ package ingest
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/flowsql/flowsql/capture"
 	"github.com/flowsql/flowsql/columnar"
+	"github.com/flowsql/flowsql/internal/testdata"
 )
 
 // The corpus test ingests every capture of the shared test data through
@@ -24,119 +20,16 @@ import (
 // both directions and drops the client port, so the comparison is per
 // (unordered address pair, protocol): packets and bytes must be equal.
 
-// corpusDir returns $FLOWSQL_TESTDATA/pcap (relative values are taken from
-// the repository root; default ../shared/testdata), or skips the test.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	root, err := filepath.Abs("..") // this package is <root>/ingest
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := os.Getenv("FLOWSQL_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "shared", "testdata")
-	}
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(root, dir)
-	}
-	pcaps := filepath.Join(dir, "pcap")
-	if _, err := os.Stat(filepath.Join(pcaps, "oracle")); err != nil {
-		t.Skipf("shared test captures not found (set FLOWSQL_TESTDATA to the testdata directory): %v", err)
-	}
-	return pcaps
-}
-
-// pairKey is an unordered address pair and a protocol.
-type pairKey struct {
-	a, b  netip.Addr // a < b
-	proto uint8
-}
-
-func newPairKey(x, y netip.Addr, proto uint8) pairKey {
-	if y.Less(x) {
-		x, y = y, x
-	}
-	return pairKey{x, y, proto}
-}
-
-type pairCount struct{ packets, bytes uint64 }
-
-type corpusSummary struct {
-	TotalPackets uint64 `json:"total_packets"`
-	IPv4Packets  uint64 `json:"ipv4_packets"`
-	IPv6Packets  uint64 `json:"ipv6_packets"`
-	NonIPPackets uint64 `json:"non_ip_packets"`
-	IPBytes      uint64 `json:"ip_bytes"`
-	TotalBytes   uint64 `json:"total_bytes"`
-	ExitCode     int    `json:"tshark_exit_code"`
-}
-
-// corpusNotIP lists oracle rows the decoder rightly calls non-IP (see the
-// oracle README's caveats).
-var corpusNotIP = map[string]struct {
-	src, dst string
-	proto    uint8
-	bytes    uint64
-}{
-	"pcapplusplus_null_loopback.pcap": {"10.0.0.138", "10.0.0.1", 17, 397},
-}
-
-func readCorpusOracle(t *testing.T, dir, name string) (corpusSummary, map[pairKey]pairCount) {
-	t.Helper()
-	var sum corpusSummary
-	js, err := os.ReadFile(filepath.Join(dir, "oracle", name+".summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(js, &sum); err != nil {
-		t.Fatalf("%s summary: %v", name, err)
-	}
-	f, err := os.Open(filepath.Join(dir, "oracle", name+".flows.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s flows: %v", name, err)
-	}
-	pairs := map[pairKey]pairCount{}
-	for i, r := range recs[1:] { // src_ip,dst_ip,src_port,dst_port,proto,packets,bytes
-		proto, err1 := strconv.ParseUint(r[4], 10, 8)
-		pk, err2 := strconv.ParseUint(r[5], 10, 64)
-		by, err3 := strconv.ParseUint(r[6], 10, 64)
-		src, err4 := netip.ParseAddr(r[0])
-		dst, err5 := netip.ParseAddr(r[1])
-		if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
-			t.Fatalf("%s flows row %d: %v", name, i+2, err)
-		}
-		k := newPairKey(src.Unmap(), dst.Unmap(), uint8(proto))
-		c := pairs[k]
-		c.packets += pk
-		c.bytes += by
-		pairs[k] = c
-	}
-	if adj, ok := corpusNotIP[name]; ok {
-		k := newPairKey(netip.MustParseAddr(adj.src), netip.MustParseAddr(adj.dst), adj.proto)
-		c := pairs[k]
-		c.packets--
-		c.bytes -= adj.bytes
-		pairs[k] = c
-		if c.packets == 0 {
-			delete(pairs, k)
-		}
-		sum.IPv4Packets--
-		sum.IPBytes -= adj.bytes
-		sum.NonIPPackets++
-	}
-	return sum, pairs
+// corpusCounts holds the summary counts the test compares.
+type corpusCounts struct {
+	TotalPackets, NonIPPackets, IPBytes, TotalBytes uint64
 }
 
 // blockPairs sums blocks per unordered pair and protocol, checking each
 // block's invariants on the way.
-func blockPairs(t *testing.T, blocks []*columnar.Block) map[pairKey]pairCount {
+func blockPairs(t *testing.T, blocks []*columnar.Block) map[testdata.PairKey]testdata.Totals {
 	t.Helper()
-	pairs := map[pairKey]pairCount{}
+	pairs := map[testdata.PairKey]testdata.Totals{}
 	type ifaceStart struct {
 		iface string
 		start int64
@@ -158,11 +51,8 @@ func blockPairs(t *testing.T, blocks []*columnar.Block) map[pairKey]pairCount {
 				t.Errorf("block %s@%d: row %d repeats a key", b.Iface, b.Start, i)
 			}
 			keys[k] = true
-			pk := newPairKey(modelAddr(b.SIP[i]), modelAddr(b.DIP[i]), b.Proto[i])
-			c := pairs[pk]
-			c.packets += b.PacketsIn[i] + b.PacketsOut[i]
-			c.bytes += b.BytesIn[i] + b.BytesOut[i]
-			pairs[pk] = c
+			pk := testdata.MakePairKey(modelAddr(b.SIP[i]), modelAddr(b.DIP[i]), b.Proto[i])
+			pairs[pk] = pairs[pk].Add(b.PacketsIn[i]+b.PacketsOut[i], b.BytesIn[i]+b.BytesOut[i])
 		}
 	}
 	return pairs
@@ -181,53 +71,44 @@ func ingestCorpusFile(t *testing.T, path string) (Stats, []*columnar.Block, erro
 }
 
 func TestIngestCorpus(t *testing.T) {
-	dir := corpusDir(t)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
+	dir, names := testdata.Captures(t)
+	if len(names) == 0 {
+		t.Fatalf("no captures in %s", dir)
 	}
-	n := 0
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !(strings.HasSuffix(name, ".pcap") || strings.HasSuffix(name, ".pcapng") || strings.HasSuffix(name, ".gz")) {
-			continue
-		}
-		n++
+	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			want, wantPairs := readCorpusOracle(t, dir, name)
+			want, wantFlows := readAdjustedOracle(t, dir, name)
+			wantPairs := testdata.ByPair(wantFlows)
 			st, blocks, err := ingestCorpusFile(t, filepath.Join(dir, name))
 			switch {
-			case err == nil && want.ExitCode != 0:
+			case err == nil && want.TsharkExitCode != 0:
 				t.Errorf("no error on a file tshark could not read to the end")
-			case err != nil && want.ExitCode == 0:
+			case err != nil && want.TsharkExitCode == 0:
 				t.Fatalf("IngestSource: %v", err)
 			case err != nil && st.Packets > 0 && !errors.Is(err, ErrRead):
 				t.Errorf("error after %d packets is not ErrRead: %v", st.Packets, err)
 			case err != nil:
 				t.Logf("expected error: %v", err)
 			}
-			got := corpusSummary{TotalPackets: st.Packets, IPv4Packets: want.IPv4Packets, IPv6Packets: want.IPv6Packets,
-				NonIPPackets: st.NonIP + st.ParseErrors, IPBytes: 0, TotalBytes: st.Bytes, ExitCode: want.ExitCode}
-			var ipBytes uint64
+			got := corpusCounts{TotalPackets: st.Packets, NonIPPackets: st.NonIP + st.ParseErrors, TotalBytes: st.Bytes}
 			for _, c := range blockPairs(t, blocks) {
-				ipBytes += c.bytes
+				got.IPBytes += c.Bytes
 			}
-			got.IPBytes = ipBytes
 			if st.IPPackets != want.IPv4Packets+want.IPv6Packets {
 				t.Errorf("IP packets %d, oracle %d", st.IPPackets, want.IPv4Packets+want.IPv6Packets)
 			}
-			if got != want {
-				t.Errorf("summary\n got  %+v\n want %+v", got, want)
+			if w := (corpusCounts{want.TotalPackets, want.NonIPPackets, want.IPBytes, want.TotalBytes}); got != w {
+				t.Errorf("summary\n got  %+v\n want %+v", got, w)
 			}
 			gotPairs := blockPairs(t, blocks)
 			for k, w := range wantPairs {
 				if g := gotPairs[k]; g != w {
-					t.Errorf("%v <-> %v proto %d: %d packets %d bytes, oracle %d, %d", k.a, k.b, k.proto, g.packets, g.bytes, w.packets, w.bytes)
+					t.Errorf("%v <-> %v proto %d: %d packets %d bytes, oracle %d, %d", k.A, k.B, k.Proto, g.Packets, g.Bytes, w.Packets, w.Bytes)
 				}
 			}
 			for k, g := range gotPairs {
 				if _, ok := wantPairs[k]; !ok {
-					t.Errorf("%v <-> %v proto %d: %d packets not in the oracle", k.a, k.b, k.proto, g.packets)
+					t.Errorf("%v <-> %v proto %d: %d packets not in the oracle", k.A, k.B, k.Proto, g.Packets)
 				}
 			}
 			var flows uint64
@@ -239,15 +120,12 @@ func TestIngestCorpus(t *testing.T) {
 			}
 		})
 	}
-	if n == 0 {
-		t.Fatalf("no captures in %s", dir)
-	}
 }
 
 // TestIngestCorpusOrientation checks the stored orientation on captures
 // whose clients are known.
 func TestIngestCorpusOrientation(t *testing.T) {
-	dir := corpusDir(t)
+	dir := testdata.PcapDir(t)
 	t.Run("http get", func(t *testing.T) {
 		_, blocks, err := ingestCorpusFile(t, filepath.Join(dir, "flowtest_http_get.pcap"))
 		if err != nil {

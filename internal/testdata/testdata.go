@@ -22,29 +22,43 @@ const EnvVar = "FLOWSQL_TESTDATA"
 
 // Root returns $FLOWSQL_TESTDATA, else ../shared/testdata beside the
 // repository root (found from the working directory by its go.mod), and
-// whether it holds a pcap folder.
+// whether it holds a pcap folder. A relative $FLOWSQL_TESTDATA is taken from
+// the repository root, since go test runs each package in its own folder.
 func Root() (string, bool) {
 	dir := os.Getenv(EnvVar)
-	if dir == "" {
-		root, err := filepath.Abs(".")
-		if err != nil {
+	if dir == "" || !filepath.IsAbs(dir) {
+		root, ok := repoRoot()
+		switch {
+		case dir == "" && !ok:
 			return "", false
+		case dir == "":
+			dir = filepath.Join(root, "..", "shared", "testdata")
+		case ok:
+			dir = filepath.Join(root, dir)
 		}
-		for {
-			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(root)
-			if parent == root {
-				return "", false
-			}
-			root = parent
-		}
-		dir = filepath.Join(root, "..", "shared", "testdata")
 	}
 	dir, _ = filepath.Abs(dir)
 	st, err := os.Stat(filepath.Join(dir, "pcap"))
 	return dir, err == nil && st.IsDir()
+}
+
+// repoRoot returns the nearest folder at or above the working directory
+// that holds a go.mod.
+func repoRoot() (string, bool) {
+	root, err := filepath.Abs(".")
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			return root, true
+		}
+		parent := filepath.Dir(root)
+		if parent == root {
+			return "", false
+		}
+		root = parent
+	}
 }
 
 // PcapDir returns the folder of shared captures, or skips the test with a
@@ -76,6 +90,8 @@ func Captures(tb testing.TB) (dir string, names []string) {
 }
 
 // Summary is the part of oracle/<file>.summary.json that tests compare.
+// Packets are records of the file; bytes are original (wire) lengths,
+// except CapturedBytes, the bytes stored in the file.
 type Summary struct {
 	TotalPackets    uint64 `json:"total_packets"`
 	IPv4Packets     uint64 `json:"ipv4_packets"`
@@ -88,6 +104,11 @@ type Summary struct {
 	TsharkError     string `json:"tshark_error"`
 	NonFirstFrags   uint64 `json:"nonfirst_fragment_packets"`
 	FragmentPackets uint64 `json:"fragment_packets"`
+	// CapturedBytes sums the captured (stored) lengths of the records.
+	CapturedBytes uint64 `json:"total_captured_bytes"`
+	// IPHeaderUndecoded counts the packets announced as IP by their link
+	// layer whose IP header tshark could not decode (counted as non-IP).
+	IPHeaderUndecoded uint64 `json:"ip_header_undecoded_packets"`
 }
 
 // ReadSummary reads the oracle summary of capture name in dir.
