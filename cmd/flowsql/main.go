@@ -67,6 +67,6 @@ func (a *app) rootCommand() *cobra.Command {
 		dbDefault = defaultDB
 	}
 	root.PersistentFlags().StringVar(&a.db, "db", dbDefault, "store folder (default $FLOWSQL_DB, else ./flowdata)")
-	root.AddCommand(a.ingestCommand(), a.listCommand(), a.checkCommand(), a.demoCommand())
+	root.AddCommand(a.ingestCommand(), a.listCommand(), a.checkCommand(), a.demoCommand(), a.genCommand())
 	return root
 }
