@@ -3,6 +3,7 @@ package columnar
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,23 +26,40 @@ import (
 // dictionaries are sorted and distinct; data files hold no bytes past their
 // committed length; no unknown files sit in the data folder. Check reads
 // every byte; it is meant for `flowsql check` and tests.
+//
+// Check checks one snapshot of the index. On a read-write DB (holding the
+// writer lock, after recovery) it is strict: it holds off this DB's writes
+// while it compares the index with the files, and reports bytes past a
+// committed length, *.tmp files and data files without an index entry. A
+// read-only DB may run while a writer process appends, so there those are
+// an append in flight, not damage, and are not reported; neither are files
+// and blocks that retention removed after the snapshot.
 func (db *DB) Check(ctx context.Context) []error {
 	if err := db.checkOpen(); err != nil {
 		return []error{err}
 	}
 	var errs []error
 	report := func(err error) { errs = append(errs, err) }
+	strict := !db.opts.ReadOnly
+	if strict {
+		db.wmu.Lock()
+	}
 	blocks, files, err := db.checkIndex(ctx, report)
+	if err == nil {
+		db.checkFiles(ctx, blocks, files, report)
+	}
+	if strict {
+		db.wmu.Unlock()
+	}
 	if err != nil {
 		return append(errs, err)
 	}
-	db.checkFiles(blocks, files, report)
 	mem := memory.NewGoAllocator()
 	for i := range blocks {
 		if err := ctx.Err(); err != nil {
 			return append(errs, err)
 		}
-		if err := db.checkBlock(ctx, &blocks[i], mem); err != nil {
+		if err := db.checkBlock(ctx, &blocks[i], mem); err != nil && !errors.Is(err, ErrBlockRemoved) {
 			report(err)
 		}
 	}
@@ -52,7 +70,7 @@ func (db *DB) Check(ctx context.Context) []error {
 func (db *DB) checkIndex(ctx context.Context, report func(error)) ([]BlockMeta, map[string]fileEntry, error) {
 	var blocks []BlockMeta
 	files := make(map[string]fileEntry)
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bolt.Tx) error {
 		ifaces, err := selectedIfaces(tx, nil)
 		if err != nil {
 			return err
@@ -100,7 +118,8 @@ func (db *DB) checkIndex(ctx context.Context, report func(error)) ([]BlockMeta, 
 
 // checkFiles compares the chunk layout the block entries describe with the
 // file entries and the files on disk.
-func (db *DB) checkFiles(blocks []BlockMeta, files map[string]fileEntry, report func(error)) {
+func (db *DB) checkFiles(ctx context.Context, blocks []BlockMeta, files map[string]fileEntry, report func(error)) {
+	inFlight := db.opts.ReadOnly // see Check
 	type span struct{ off, end int64 }
 	spans := make(map[string][]span)
 	nblocks := make(map[string]uint32)
@@ -140,8 +159,13 @@ func (db *DB) checkFiles(blocks []BlockMeta, files map[string]fileEntry, report 
 		}
 		fi, err := os.Stat(path)
 		switch {
+		case err != nil && inFlight && errors.Is(err, os.ErrNotExist) && db.fileDropped(ctx, rel):
+			// Retention removed it after the snapshot.
 		case err != nil:
 			report(&CorruptError{File: path, Offset: 0, Reason: "data file in the index cannot be opened", Err: err})
+		case fi.Size() > f.Length && inFlight:
+			// A block being appended: the writer commits or cuts it.
+			db.checkFileHeader(path, rel, report)
 		case fi.Size() > f.Length:
 			report(corruptf(path, f.Length, "%d bytes past the committed length %d", fi.Size()-f.Length, f.Length))
 		case fi.Size() < f.Length:
@@ -150,7 +174,18 @@ func (db *DB) checkFiles(blocks []BlockMeta, files map[string]fileEntry, report 
 			db.checkFileHeader(path, rel, report)
 		}
 	}
-	db.checkStrayFiles(files, report)
+	db.checkStrayFiles(files, inFlight, report)
+}
+
+// fileDropped reports whether rel's file entry has left the index since the
+// snapshot Check works on.
+func (db *DB) fileDropped(ctx context.Context, rel string) bool {
+	now, err := db.fileEntries(ctx)
+	if err != nil {
+		return false
+	}
+	_, ok := now[rel]
+	return !ok
 }
 
 func (db *DB) checkFileHeader(path, rel string, report func(error)) {
@@ -172,7 +207,9 @@ func (db *DB) checkFileHeader(path, rel string, report func(error)) {
 }
 
 // checkStrayFiles reports files in the data folder the index does not know.
-func (db *DB) checkStrayFiles(files map[string]fileEntry, report func(error)) {
+// With inFlight, *.tmp files and day files without an entry are a writer's
+// new data file awaiting its first commit, and are not reported.
+func (db *DB) checkStrayFiles(files map[string]fileEntry, inFlight bool, report func(error)) {
 	dataDir := filepath.Join(db.dir, DataDirName)
 	dirs, err := os.ReadDir(dataDir)
 	if err != nil {
@@ -195,6 +232,9 @@ func (db *DB) checkStrayFiles(files map[string]fileEntry, report func(error)) {
 		for _, e := range entries {
 			rel := filepath.Join(DataDirName, d.Name(), e.Name())
 			if _, ok := files[rel]; !ok {
+				if _, isDay := parseDayFileName(e.Name()); inFlight && (isDay || strings.HasSuffix(e.Name(), TmpSuffix)) {
+					continue
+				}
 				what := "data file without an index entry"
 				if strings.HasSuffix(e.Name(), TmpSuffix) {
 					what = "leftover temporary file"
@@ -223,7 +263,7 @@ func (db *DB) checkBlock(ctx context.Context, m *BlockMeta, mem memory.Allocator
 	}
 	defer db.decs.put(dec)
 	for _, ref := range m.Chunks {
-		if err := db.checkChunk(m, &ref, dec, mem); err != nil {
+		if err := db.checkChunk(ctx, m, &ref, dec, mem); err != nil {
 			return err
 		}
 	}
@@ -241,8 +281,8 @@ func (db *DB) checkBlock(ctx context.Context, m *BlockMeta, mem memory.Allocator
 }
 
 // checkChunk decodes one chunk with both decoders and compares them.
-func (db *DB) checkChunk(m *BlockMeta, ref *ChunkRef, dec *decompressors, mem memory.Allocator) error {
-	buf, err := db.readFrame(m, ref, mem)
+func (db *DB) checkChunk(ctx context.Context, m *BlockMeta, ref *ChunkRef, dec *decompressors, mem memory.Allocator) error {
+	buf, err := db.readFrame(ctx, m, ref, mem)
 	if err != nil {
 		return err
 	}

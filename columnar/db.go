@@ -10,9 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Options configures a DB. A nil *Options means the defaults of every field.
@@ -27,12 +24,16 @@ type Options struct {
 	// damaged.
 	NoSync bool
 
-	// ReadOnly opens the index shared and without recovery; Write and Retain
-	// fail with ErrReadOnly. The folder must hold a database.
+	// ReadOnly opens the store as a reader: without the writer lock and
+	// without recovery, so any number of readers can run while one writer
+	// process (the probe) writes. Write and Retain fail with ErrReadOnly.
+	// The folder must hold a store, else Open fails with ErrNoStore.
 	ReadOnly bool
 
-	// LockTimeout bounds the wait for another process holding index.db.
-	// Zero means one second.
+	// LockTimeout bounds each wait for index.db while another process holds
+	// it for one transaction (a reader's scan, the writer's commit). Zero
+	// means 5 seconds. It does not apply to the writer lock: a read-write
+	// Open of a folder another writer holds fails at once with ErrLocked.
 	LockTimeout time.Duration
 
 	// MaxOpenFiles bounds the data files kept open for reading and
@@ -89,15 +90,21 @@ func (c *Codecs) validate() error {
 
 // DB is a flow store in one folder: index.db plus data files (FORMAT.md).
 // It is safe for concurrent use: reads run in parallel with each other and
-// with the single writer; Write and Retain are serialized.
+// with the single writer; Write and Retain are serialized. One read-write DB
+// (holding the folder's writer lock) and any number of read-only DBs, in any
+// processes, may use a folder at the same time.
 type DB struct {
 	dir    string
 	opts   Options
 	codecs Codecs
-	bolt   *bolt.DB
+	lock   *writerLock // nil when read-only
 	files  *fileCache
 	decs   *decompressorPool
 	closed atomic.Bool
+
+	// imu orders this DB's index sessions: reads share it, commits take it
+	// alone (indexopen.go).
+	imu sync.RWMutex
 
 	// recovered is what Open repaired; immutable after Open.
 	recovered RecoveryReport
@@ -113,10 +120,19 @@ type DB struct {
 	}
 }
 
-// Open opens the database in dir, creating the folder and an empty index if
-// needed. Unless opts.ReadOnly, it then recovers from an interrupted write:
-// data-file bytes past the last committed chunk are truncated, *.tmp files
-// and data files the index does not know are removed (see Recovered).
+// Open opens the database in dir.
+//
+// Read-write (the default), Open creates the folder and an empty index if
+// needed and takes the folder's writer lock until Close; if another DB, in
+// this process or another, holds it, Open fails at once with a *LockedError
+// (ErrLocked). It then recovers from an interrupted write: data-file bytes
+// past the last committed chunk are truncated, *.tmp files and data files
+// the index does not know are removed (see Recovered).
+//
+// With opts.ReadOnly, Open changes nothing on disk and fails with ErrNoStore
+// if dir holds no store. Readers and the writer hold index.db only for one
+// transaction at a time, so neither waits for the other for longer than
+// that (FORMAT.md "Writer and readers").
 func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 	db := &DB{dir: dir}
 	if opts != nil {
@@ -130,17 +146,26 @@ func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 		return nil, err
 	}
 	if db.opts.LockTimeout <= 0 {
-		db.opts.LockTimeout = time.Second
+		db.opts.LockTimeout = defaultLockTimeout
 	}
 	if db.opts.MaxOpenFiles <= 0 {
 		db.opts.MaxOpenFiles = 64
 	}
-	if !db.opts.ReadOnly {
+	if db.opts.ReadOnly {
+		if err := checkStoreDir(dir); err != nil {
+			return nil, err
+		}
+	} else {
 		if err := os.MkdirAll(filepath.Join(dir, DataDirName), 0o755); err != nil {
 			return nil, fmt.Errorf("columnar: open %s: %w", dir, err)
 		}
+		var err error
+		if db.lock, err = acquireWriterLock(dir); err != nil {
+			return nil, err
+		}
 	}
-	if err := db.openIndex(); err != nil {
+	if err := db.initIndex(ctx); err != nil {
+		_ = db.Close()
 		return nil, err
 	}
 	db.files = newFileCache(dir, db.opts.MaxOpenFiles, db.opts.ReadOnly)
@@ -161,32 +186,9 @@ func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 	return db, nil
 }
 
-func (db *DB) openIndex() error {
-	path := filepath.Join(db.dir, IndexFileName)
-	if db.opts.ReadOnly {
-		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("columnar: open %s read-only: %w", db.dir, err)
-		}
-	}
-	b, err := bolt.Open(path, 0o644, &bolt.Options{
-		Timeout: db.opts.LockTimeout, NoSync: db.opts.NoSync, ReadOnly: db.opts.ReadOnly,
-		FreelistType: bolt.FreelistMapType,
-	})
-	switch {
-	case errors.Is(err, berrors.ErrTimeout):
-		return fmt.Errorf("columnar: open %s: index is locked by another process (waited %v): %w", path, db.opts.LockTimeout, err)
-	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
-		return &CorruptError{File: path, Offset: 0, Reason: "index.db is not a readable bbolt database", Err: err}
-	case err != nil:
-		return fmt.Errorf("columnar: open index %s: %w", path, err)
-	}
-	db.bolt = b
-	if err := db.initIndex(); err != nil {
-		_ = b.Close()
-		return err
-	}
-	return nil
-}
+// defaultLockTimeout is Options.LockTimeout's zero value: far above one
+// commit or index scan, below a human's patience.
+const defaultLockTimeout = 5 * time.Second
 
 // Dir returns the database folder.
 func (db *DB) Dir() string { return db.dir }
@@ -202,8 +204,8 @@ type RecoveryReport struct {
 	RemovedFiles   []string // *.tmp files and data files without index entries
 }
 
-// Close releases the index and open files. It waits for a running Write or
-// Retain. Columns read before Close stay valid.
+// Close releases the open files and, last, the writer lock. It waits for a
+// running Write or Retain. Columns read before Close stay valid.
 func (db *DB) Close() error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
@@ -220,8 +222,8 @@ func (db *DB) Close() error {
 	if db.wmu.cw != nil {
 		db.wmu.cw.close()
 	}
-	if err := db.bolt.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("columnar: close index: %w", err))
+	if db.lock != nil {
+		errs = append(errs, db.lock.release())
 	}
 	return errors.Join(errs...)
 }

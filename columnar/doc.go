@@ -4,6 +4,7 @@
 // byte; in short:
 //
 //	<db>/index.db                         bbolt: blocks/<iface>/<start> -> BlockMeta
+//	<db>/writer.lock                      flock held by the one read-write DB
 //	<db>/data/<iface>/<YYYYMMDD>.fsc      header <16b> | frame | frame | ...
 //	frame = header <32b: magic, version, column, part, encoding, codec,
 //	        rows, block start, length, crc32c> | Arrow IPC stream | pad to 8
@@ -13,6 +14,17 @@
 // sorted by (sip, dip). Write appends the chunks, fsyncs, then commits the
 // index entry in one transaction (the commit point); Open truncates what a
 // crash left past the committed length.
+//
+// One writer process and any number of reader processes share a folder: a
+// read-write Open holds the folder's writer lock (writer.lock, flock) until
+// Close, so a second writer fails at once with ErrLocked, and recovery runs
+// only under it; Options.ReadOnly opens take no lock and change nothing
+// (ErrNoStore if there is no store). No DB keeps index.db open: each
+// operation opens it for one transaction, read-only for reads and
+// read-write for a commit, so a reader waits at most for one commit and
+// the writer for one reader's transaction. Readers see only committed,
+// durable blocks; bytes past a file's committed length are an append in
+// flight, which a read-only Check does not call damage.
 //
 // The query side selects blocks with DB.Blocks (pruning on BlockMeta's
 // statistics), reads sip/dip dictionaries alone with DB.ReadDict to skip

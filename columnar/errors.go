@@ -39,6 +39,19 @@ var (
 	// ErrReadOnly reports a write to a DB opened with Options.ReadOnly.
 	ErrReadOnly = errors.New("columnar: database opened read-only")
 
+	// ErrLocked reports a read-write Open of a folder whose writer lock
+	// another DB holds, in this process or another. It comes as a
+	// *LockedError naming the folder and the holder's pid.
+	ErrLocked = errors.New("columnar: store is locked by another writer")
+
+	// ErrNoStore reports a read-only Open of a folder that does not exist or
+	// holds no flowsql store (no index.db).
+	ErrNoStore = errors.New("columnar: no flowsql store")
+
+	// ErrBlockRemoved reports a read of a block that retention dropped after
+	// the caller listed it: not damage, the block is simply gone.
+	ErrBlockRemoved = errors.New("columnar: block removed by retention")
+
 	// ErrStage reports a block writer driven out of stage order: an internal
 	// bug, never bad input.
 	ErrStage = errors.New("columnar: block writer stage out of order")
@@ -49,6 +62,31 @@ var (
 	// ErrBadAge reports an age string ParseAge cannot read.
 	ErrBadAge = errors.New("columnar: bad age")
 )
+
+// LockedError is the error of a read-write Open when another writer holds
+// the folder's writer lock. It unwraps to ErrLocked.
+type LockedError struct {
+	Dir string // the database folder, as given to Open
+	PID int    // process id recorded by the holder; 0 if unknown
+}
+
+// Error implements error.
+func (e *LockedError) Error() string {
+	holder := "another writer"
+	if e.PID > 0 {
+		holder = fmt.Sprintf("another writer (pid %d)", e.PID)
+	}
+	return fmt.Sprintf("columnar: store %q is locked by %s; only one process may write it at a time (readers may use ReadOnly)", e.Dir, holder)
+}
+
+// Unwrap returns ErrLocked.
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// noStoreError builds the ErrNoStore error of a read-only Open of dir; why
+// says what is missing.
+func noStoreError(dir, why string) error {
+	return fmt.Errorf("%w in %q (%s; run flowsql ingest or flowsql probe first)", ErrNoStore, dir, why)
+}
 
 // CorruptError describes corrupt stored bytes: which file, at which byte
 // offset, and what was wrong. It unwraps to ErrCorrupt and to Err when set, so

@@ -11,6 +11,10 @@ import (
 const (
 	// IndexFileName is the bbolt index inside the database folder.
 	IndexFileName = "index.db"
+	// LockFileName is the writer lock inside the database folder: a
+	// read-write DB holds an exclusive advisory lock on it from Open to
+	// Close. It records the holder's pid in decimal, for error messages.
+	LockFileName = "writer.lock"
 	// DataDirName is the folder holding one sub-folder of data files per
 	// interface.
 	DataDirName = "data"

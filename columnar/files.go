@@ -115,6 +115,29 @@ func (c *fileCache) evictIdleLocked() {
 	}
 }
 
+// dropReplaced forgets the unused handles whose file has been removed or
+// replaced on disk since it was opened: in a reader process, retention in
+// the writer process unlinks files this cache would otherwise hold open (so
+// their space stays in use), and may later create a new file of the same
+// name.
+func (c *fileCache) dropReplaced() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, h := range c.mu.open {
+		if h.refs > 0 {
+			continue
+		}
+		open, err := h.f.Stat()
+		if err == nil {
+			var disk os.FileInfo
+			if disk, err = os.Stat(filepath.Join(c.dir, h.rel)); err == nil && os.SameFile(open, disk) {
+				continue
+			}
+		}
+		c.dropLocked(h)
+	}
+}
+
 // closeAll closes every handle; handles in use close on their last release.
 func (c *fileCache) closeAll() error {
 	c.mu.Lock()

@@ -107,7 +107,7 @@ func TestGoldenFormat(t *testing.T) {
 	key := appendBlockKey(nil, m.Start)
 	hexDump(&w, 0, key, []field{{"block start, uint64 big-endian", 8}})
 	var val, fval []byte
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.view(context.Background(), func(tx *bolt.Tx) error {
 		val = append(val, tx.Bucket(bucketBlocks).Bucket([]byte("eth0")).Get(key)...)
 		fval = append(fval, tx.Bucket(bucketFiles).Bucket([]byte("eth0")).Get(appendFileKey(nil, dayOf(m.Start)))...)
 		return nil

@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
@@ -37,80 +38,71 @@ func appendFileKey(dst []byte, day uint32) []byte {
 // indexPath names the index file in errors.
 func (db *DB) indexPath() string { return filepath.Join(db.dir, IndexFileName) }
 
-// initIndex creates the top-level buckets of a new index, or checks the
-// version and shape of an existing one.
-func (db *DB) initIndex() error {
-	check := func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			return nil
+// checkIndexShape checks the version and top-level buckets of an index;
+// fresh is true when it holds no bucket at all (a new, empty bbolt file).
+func (db *DB) checkIndexShape(tx *bolt.Tx) (fresh bool, err error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		empty := true
+		_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+		if !empty {
+			return false, &CorruptError{File: db.indexPath(), Offset: -1, Reason: "index.db holds buckets but no flowsql meta bucket: not a flowsql index"}
 		}
-		v := meta.Get(keyVersion)
-		if len(v) != 4 {
-			return &CorruptError{File: db.indexPath(), Offset: -1, Reason: fmt.Sprintf("meta/version is %d bytes, want 4", len(v))}
-		}
-		if ver := binary.BigEndian.Uint32(v); !supportedVersion(ver) {
-			return &CorruptError{File: db.indexPath(), Offset: -1,
-				Reason: fmt.Sprintf("index format version %d (this build reads %d)", ver, FormatVersion), Err: ErrUnsupportedVersion}
-		}
-		if tx.Bucket(bucketBlocks) == nil || tx.Bucket(bucketFiles) == nil {
-			return &CorruptError{File: db.indexPath(), Offset: -1, Reason: "index lacks the blocks or files bucket"}
-		}
-		return nil
+		return true, nil
 	}
-	var fresh bool
-	err := db.view(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketMeta) == nil {
-			fresh = true
-			empty := true
-			_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
-			if !empty {
-				return &CorruptError{File: db.indexPath(), Offset: -1, Reason: "index.db holds buckets but no flowsql meta bucket: not a flowsql index"}
-			}
-			return nil
-		}
-		return check(tx)
-	})
-	if err != nil || !fresh {
+	v := meta.Get(keyVersion)
+	if len(v) != 4 {
+		return false, &CorruptError{File: db.indexPath(), Offset: -1, Reason: fmt.Sprintf("meta/version is %d bytes, want 4", len(v))}
+	}
+	if ver := binary.BigEndian.Uint32(v); !supportedVersion(ver) {
+		return false, &CorruptError{File: db.indexPath(), Offset: -1,
+			Reason: fmt.Sprintf("index format version %d (this build reads %d)", ver, FormatVersion), Err: ErrUnsupportedVersion}
+	}
+	if tx.Bucket(bucketBlocks) == nil || tx.Bucket(bucketFiles) == nil {
+		return false, &CorruptError{File: db.indexPath(), Offset: -1, Reason: "index lacks the blocks or files bucket"}
+	}
+	return false, nil
+}
+
+// createBuckets fills a fresh index: meta/version and the empty blocks and
+// files buckets.
+func createBuckets(tx *bolt.Tx) error {
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
 		return err
 	}
-	if db.opts.ReadOnly {
-		return fmt.Errorf("columnar: open %s read-only: index is empty", db.dir)
+	if err := meta.Put(keyVersion, binary.BigEndian.AppendUint32(nil, FormatVersion)); err != nil {
+		return err
 	}
-	return db.update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
+	for _, name := range [][]byte{bucketBlocks, bucketFiles} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
-		if err := meta.Put(keyVersion, binary.BigEndian.AppendUint32(nil, FormatVersion)); err != nil {
-			return err
-		}
-		for _, name := range [][]byte{bucketBlocks, bucketFiles} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		return nil
+	}
+	return nil
+}
+
+// fileEntries reads every file entry, by data file path relative to the
+// folder.
+func (db *DB) fileEntries(ctx context.Context) (map[string]fileEntry, error) {
+	out := make(map[string]fileEntry)
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFiles).ForEachBucket(func(iface []byte) error {
+			return tx.Bucket(bucketFiles).Bucket(iface).ForEach(func(k, v []byte) error {
+				var f fileEntry
+				if len(k) != 4 {
+					return &CorruptError{File: db.indexPath(), Offset: -1, Reason: fmt.Sprintf("files/%q: key of %d bytes, want 4", iface, len(k))}
+				}
+				day := binary.BigEndian.Uint32(k)
+				if err := f.Unmarshal(v); err != nil {
+					return &CorruptError{File: db.indexPath(), Offset: -1, Reason: fmt.Sprintf("files/%q/%d: %v", iface, day, err), Err: unwrapVersion(err)}
+				}
+				out[dataFileRel(string(iface), day)] = f
+				return nil
+			})
+		})
 	})
-}
-
-// view runs fn in a read transaction. bbolt panics on some damaged pages; the
-// panic becomes a *CorruptError naming the index.
-func (db *DB) view(fn func(*bolt.Tx) error) (err error) {
-	defer db.recoverIndexPanic(&err)
-	return db.bolt.View(fn)
-}
-
-// update runs fn in a write transaction, with the same panic net as view.
-func (db *DB) update(fn func(*bolt.Tx) error) (err error) {
-	defer db.recoverIndexPanic(&err)
-	return db.bolt.Update(fn)
-}
-
-func (db *DB) recoverIndexPanic(err *error) {
-	if r := recover(); r != nil {
-		*err = &CorruptError{File: db.indexPath(), Offset: -1, Reason: fmt.Sprintf("index access panicked: %v", r)}
-	}
+	return out, err
 }
 
 // decodeBlock decodes a block entry found under blocks/<iface>/<key>.

@@ -33,7 +33,8 @@ const contextCheckEvery = 256
 
 // Blocks returns the metadata of the selected blocks, ordered by interface
 // then start. It copies entries out of a short read transaction; the result
-// is the caller's. Damaged index entries are skipped: the readable blocks
+// is the caller's, a consistent snapshot: blocks a writer commits later are
+// simply not in it. Damaged index entries are skipped: the readable blocks
 // are returned together with an error wrapping ErrCorrupt that names each
 // skipped entry, so a query can report them and go on.
 func (db *DB) Blocks(ctx context.Context, sel Selector) ([]BlockMeta, error) {
@@ -42,7 +43,7 @@ func (db *DB) Blocks(ctx context.Context, sel Selector) ([]BlockMeta, error) {
 	}
 	var out []BlockMeta
 	var damaged []error
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bolt.Tx) error {
 		ifaces, err := selectedIfaces(tx, sel.Ifaces)
 		if err != nil {
 			return err
@@ -80,6 +81,11 @@ func (db *DB) Blocks(ctx context.Context, sel Selector) ([]BlockMeta, error) {
 	if err != nil {
 		return nil, fmt.Errorf("columnar: blocks: %w", err)
 	}
+	if db.opts.ReadOnly {
+		// Retention in the writer process may have removed files this
+		// reader still holds open; let them go so their space is freed.
+		db.files.dropReplaced()
+	}
 	if len(damaged) > 0 {
 		return out, fmt.Errorf("columnar: blocks: %d damaged index entries skipped: %w", len(damaged), errors.Join(damaged...))
 	}
@@ -108,7 +114,7 @@ func (db *DB) Interfaces(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var out []string
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bolt.Tx) error {
 		var err error
 		out, err = selectedIfaces(tx, nil)
 		return err
@@ -141,7 +147,7 @@ func (db *DB) Summary(ctx context.Context) ([]IfaceSummary, error) {
 	}
 	var out []IfaceSummary
 	var damaged []error
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bolt.Tx) error {
 		ifaces, err := selectedIfaces(tx, nil)
 		if err != nil {
 			return err
@@ -273,7 +279,7 @@ func (db *DB) readPart(ctx context.Context, meta *BlockMeta, col ColumnID, part 
 	if !ok {
 		return nil, corruptf(db.indexPath(), -1, "block %q@%d has no %s %s chunk", meta.Iface, meta.Start, col, part)
 	}
-	buf, err := db.readFrame(meta, &ref, mem)
+	buf, err := db.readFrame(ctx, meta, &ref, mem)
 	if err != nil {
 		return nil, err
 	}
@@ -286,12 +292,17 @@ func (db *DB) readPart(ctx context.Context, meta *BlockMeta, col ColumnID, part 
 	return decodeChunk(db.chunkPath(meta), &ref, meta.Start, buf, dec, mem)
 }
 
-// readFrame reads the bytes of one chunk frame into a buffer from mem.
-func (db *DB) readFrame(meta *BlockMeta, ref *ChunkRef, mem memory.Allocator) (*memory.Buffer, error) {
+// readFrame reads the bytes of one chunk frame into a buffer from mem. A
+// data file that is missing because retention dropped the block after the
+// caller listed it gives ErrBlockRemoved, not corruption.
+func (db *DB) readFrame(ctx context.Context, meta *BlockMeta, ref *ChunkRef, mem memory.Allocator) (*memory.Buffer, error) {
 	path := db.chunkPath(meta)
 	h, err := db.files.acquire(meta.File)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
+			if db.blockGone(ctx, meta) {
+				return nil, fmt.Errorf("columnar: read block %q@%d: %w", meta.Iface, meta.Start, ErrBlockRemoved)
+			}
 			return nil, &CorruptError{File: path, Offset: ref.Offset, Reason: fmt.Sprintf("data file of block %q@%d is missing", meta.Iface, meta.Start), Err: err}
 		}
 		return nil, fmt.Errorf("columnar: read %s: %w", path, err)
@@ -307,6 +318,17 @@ func (db *DB) readFrame(meta *BlockMeta, ref *ChunkRef, mem memory.Allocator) (*
 		return nil, fmt.Errorf("columnar: read %s at %d: %w", path, ref.Offset, err)
 	}
 	return buf, nil
+}
+
+// blockGone reports whether meta's block has left the index.
+func (db *DB) blockGone(ctx context.Context, meta *BlockMeta) bool {
+	gone := false
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketBlocks).Bucket([]byte(meta.Iface))
+		gone = b == nil || b.Get(appendBlockKey(nil, meta.Start)) == nil
+		return nil
+	})
+	return err == nil && gone
 }
 
 // codesMax returns the largest value of a codes array.

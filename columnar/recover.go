@@ -2,14 +2,11 @@ package columnar
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // recover repairs the data folder after an interrupted write or retention
@@ -17,25 +14,10 @@ import (
 // file entry in the index are removed, and data files longer than their
 // committed length are truncated to it. Files shorter than committed are
 // left for Check to report: their blocks read as corrupt.
+// REQUIRES: writer lock held (readers in other processes may be reading:
+// they only ever read committed bytes of indexed files).
 func (db *DB) recover(ctx context.Context) error {
-	committed := make(map[string]int64)
-	err := db.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketFiles).ForEachBucket(func(iface []byte) error {
-			b := tx.Bucket(bucketFiles).Bucket(iface)
-			return b.ForEach(func(k, v []byte) error {
-				var f fileEntry
-				if len(k) != 4 {
-					return &CorruptError{File: db.indexPath(), Offset: -1, Reason: fmt.Sprintf("files/%q: key of %d bytes, want 4", iface, len(k))}
-				}
-				day := binary.BigEndian.Uint32(k)
-				if err := f.Unmarshal(v); err != nil {
-					return &CorruptError{File: db.indexPath(), Offset: -1, Reason: fmt.Sprintf("files/%q/%d: %v", iface, day, err), Err: unwrapVersion(err)}
-				}
-				committed[dataFileRel(string(iface), day)] = f.Length
-				return nil
-			})
-		})
-	})
+	committed, err := db.fileEntries(ctx)
 	if err != nil {
 		return fmt.Errorf("columnar: recover %s: %w", db.dir, err)
 	}
@@ -62,7 +44,7 @@ func (db *DB) recover(ctx context.Context) error {
 			rel := filepath.Join(DataDirName, d.Name(), e.Name())
 			path := filepath.Join(db.dir, rel)
 			_, isDay := parseDayFileName(e.Name())
-			length, known := committed[rel]
+			fe, known := committed[rel]
 			switch {
 			case e.IsDir():
 				continue
@@ -77,14 +59,14 @@ func (db *DB) recover(ctx context.Context) error {
 				if err != nil {
 					return fmt.Errorf("columnar: recover: %w", err)
 				}
-				if fi.Size() <= length {
+				if fi.Size() <= fe.Length {
 					continue
 				}
-				if err := db.truncateFile(path, length); err != nil {
+				if err := db.truncateFile(path, fe.Length); err != nil {
 					return err
 				}
 				rep.TruncatedFiles = append(rep.TruncatedFiles, rel)
-				rep.TruncatedBytes += fi.Size() - length
+				rep.TruncatedBytes += fi.Size() - fe.Length
 			}
 		}
 		if changed {

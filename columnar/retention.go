@@ -87,7 +87,7 @@ func (db *DB) Retain(ctx context.Context, p RetentionPolicy) (RetainReport, erro
 	if len(drop) == 0 {
 		return rep, nil
 	}
-	if err := db.dropDays(drop, &rep); err != nil {
+	if err := db.dropDays(ctx, drop, &rep); err != nil {
 		return rep, err
 	}
 	return rep, nil
@@ -102,7 +102,7 @@ func (db *DB) dayUsage(ctx context.Context) ([]dayUsage, error) {
 		}
 		return days[d]
 	}
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bolt.Tx) error {
 		err := tx.Bucket(bucketBlocks).ForEachBucket(func(iface []byte) error {
 			return tx.Bucket(bucketBlocks).Bucket(iface).ForEach(func(k, _ []byte) error {
 				if len(k) != 8 {
@@ -144,8 +144,8 @@ func (db *DB) dayUsage(ctx context.Context) ([]dayUsage, error) {
 
 // dropDays removes the index entries of the days, then their files.
 // REQUIRES: db.wmu held.
-func (db *DB) dropDays(drop []dayUsage, rep *RetainReport) error {
-	err := db.update(func(tx *bolt.Tx) error {
+func (db *DB) dropDays(ctx context.Context, drop []dayUsage, rep *RetainReport) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		blocks := tx.Bucket(bucketBlocks)
 		var ifaces [][]byte
 		if err := blocks.ForEachBucket(func(k []byte) error { ifaces = append(ifaces, slices.Clone(k)); return nil }); err != nil {

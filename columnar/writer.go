@@ -92,7 +92,7 @@ func (db *DB) Write(ctx context.Context, b *Block) error {
 
 func (w *blockWriter) run(ctx context.Context) error {
 	db, m := w.db, &w.db.wmu.meta
-	if err := w.checkIndex(); err != nil {
+	if err := w.checkIndex(ctx); err != nil {
 		return err
 	}
 	if err := w.encode(ctx); err != nil {
@@ -124,7 +124,7 @@ func (w *blockWriter) run(ctx context.Context) error {
 		w.rollback()
 		return fmt.Errorf("columnar: write %q@%d: %w", w.b.Iface, w.b.Start, err)
 	}
-	if err := w.commit(); err != nil {
+	if err := w.commit(ctx); err != nil {
 		w.rollback()
 		return err
 	}
@@ -133,8 +133,8 @@ func (w *blockWriter) run(ctx context.Context) error {
 
 // checkIndex rejects a block that collides with a stored one and reads the
 // data file's committed length.
-func (w *blockWriter) checkIndex() error {
-	err := w.db.view(func(tx *bolt.Tx) error {
+func (w *blockWriter) checkIndex(ctx context.Context) error {
+	err := w.db.view(ctx, func(tx *bolt.Tx) error {
 		if err := checkNeighbours(tx, w.b); err != nil {
 			return err
 		}
@@ -266,10 +266,10 @@ func (w *blockWriter) sync() error {
 
 // commit writes the block entry and the file's new length in one bbolt
 // transaction: the commit point.
-func (w *blockWriter) commit() error {
+func (w *blockWriter) commit(ctx context.Context) error {
 	db, m := w.db, &w.db.wmu.meta
 	db.wmu.val = m.AppendTo(db.wmu.val[:0])
-	err := db.update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		if err := checkNeighbours(tx, w.b); err != nil {
 			return err
 		}

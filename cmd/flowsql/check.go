@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/flowsql/flowsql/columnar"
@@ -26,6 +27,12 @@ there is any.`,
 
 func (a *app) check(ctx context.Context) error {
 	db, err := columnar.Open(ctx, a.db, nil)
+	if errors.Is(err, columnar.ErrLocked) {
+		// A probe or an ingest is writing: check what is committed without
+		// taking the store from it (appends in flight are not damage).
+		fmt.Fprintf(a.stdout, "check: %v; checking read-only\n", err)
+		db, err = columnar.Open(ctx, a.db, &columnar.Options{ReadOnly: true})
+	}
 	if err != nil {
 		return err
 	}
