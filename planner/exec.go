@@ -1,0 +1,263 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/flowsql/flowsql/columnar"
+)
+
+// execution is one run of a plan on one store.
+type execution struct {
+	p      *Plan
+	db     *columnar.DB
+	mem    memory.Allocator
+	bud    *budget
+	host   string
+	hostID uint32
+	strs   *strInterner // filled before workers start; read-only after
+	addrs  *sharedInterner
+	cands  []columnar.BlockMeta
+	limit  *limitTracker
+	dict   dictStats
+}
+
+// Execute runs the plan on db and returns the final result: it is
+// ExecutePartial followed by Finish.
+func (p *Plan) Execute(ctx context.Context, db *columnar.DB) (*Result, error) {
+	part, err := p.ExecutePartial(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer part.Release()
+	return p.Finish(part)
+}
+
+// ExecutePartial runs the plan on db up to mergeable partial aggregates
+// (or, for listings, the candidate rows). Blocks are spread over
+// Options.Parallelism workers, each with its own hash table; their tables
+// are merged before returning. The context is checked for every block and
+// every 65536 rows. A damaged chunk skips its block with a warning in the
+// partial's Stats; other failures stop the query. The caller releases the
+// partial (Release) or hands it to Merge or Finish.
+func (p *Plan) ExecutePartial(ctx context.Context, db *columnar.DB) (*Partial, error) {
+	start := time.Now()
+	if db == nil {
+		return nil, ErrNilDB
+	}
+	e := p.newExecution(db)
+	metas, err := p.candidates(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	var st Stats
+	st.BlocksTotal = len(metas)
+	vals := make([]tri, p.nodes)
+	for i := range metas {
+		m := &metas[i]
+		st.Interfaces = append(st.Interfaces, m.Iface)
+		e.strs.intern(m.Iface)
+		switch r, _ := p.pruneMeta(m, e.host, vals); r {
+		case keep:
+			e.cands = append(e.cands, *m)
+		case byTime:
+			st.PrunedTime++
+		case byIface:
+			st.PrunedIface++
+		default:
+			st.PrunedStats++
+		}
+	}
+	st.Interfaces = slices.Compact(st.Interfaces)
+	e.hostID = e.strs.intern(e.host)
+	e.limit = newLimitTracker(p, len(e.cands))
+
+	workers, err := e.run(ctx)
+	for _, w := range workers {
+		w.releaseScratch()
+	}
+	if err != nil {
+		for _, w := range workers {
+			w.release()
+		}
+		e.addrs.t.release()
+		return nil, err
+	}
+	var cols colSet
+	for _, w := range workers {
+		st.add(&w.st)
+		cols |= w.colsRead
+	}
+	part, err := e.mergeWorkers(workers)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range cols.ids() {
+		st.ColumnsRead = append(st.ColumnsRead, id.String())
+	}
+	st.Groups = part.len()
+	st.PeakMemory = e.bud.peak.Load()
+	st.Elapsed = time.Since(start)
+	part.Stats = st
+	return part, nil
+}
+
+// newExecution prepares a run of p on db.
+func (p *Plan) newExecution(db *columnar.DB) *execution {
+	bud := newBudget(p.opts.MemoryBudget)
+	return &execution{p: p, db: db, mem: p.opts.Allocator, bud: bud, host: p.opts.Host,
+		strs: newStrInterner(), addrs: &sharedInterner{t: newAddrInterner(bud)}}
+}
+
+// mergeWorkers merges the workers' tables or rows into one partial, the
+// largest table absorbing the others partition by partition in parallel.
+func (e *execution) mergeWorkers(workers []*worker) (*Partial, error) {
+	part := &Partial{p: e.p, strs: e.strs, bud: e.bud}
+	if !e.p.agg {
+		part.rows = workers[0].rows
+		var err error
+		for _, w := range workers[1:] {
+			if err == nil {
+				err = part.rows.absorb(w.rows, &translator{plain: true}, false)
+			}
+			w.rows.release()
+		}
+		if err != nil {
+			part.Release()
+			return nil, err
+		}
+		return part, nil
+	}
+	part.addrs = e.addrs.t
+	slices.SortFunc(workers, func(a, b *worker) int { return b.table.len() - a.table.len() })
+	part.table = workers[0].table
+	var others []*aggTable
+	for _, w := range workers[1:] {
+		if w.table.len() > 0 {
+			others = append(others, w.table)
+		}
+	}
+	var err error
+	switch {
+	case len(others) == 0:
+	case part.table.partitioned():
+		err = part.table.mergeParallel(others, e.p.opts.Parallelism)
+	default:
+		plain := &translator{plain: true}
+		for _, o := range others {
+			if err = part.table.absorb(o, plain); err != nil {
+				break
+			}
+		}
+	}
+	for _, o := range others {
+		o.release()
+	}
+	if err != nil {
+		part.Release()
+		return nil, err
+	}
+	return part, nil
+}
+
+// candidates lists the blocks of the FROM interfaces whose start is in
+// the time hull of the condition.
+func (p *Plan) candidates(ctx context.Context, db *columnar.DB) ([]columnar.BlockMeta, error) {
+	if len(p.hull) == 0 {
+		return nil, nil
+	}
+	sel := columnar.Selector{Ifaces: p.ifaces, From: int64(p.hull[0].lo.lo)}
+	if hi := p.hull[len(p.hull)-1].hi.lo; hi < math.MaxInt64 {
+		sel.To = int64(hi) + 1
+	}
+	metas, err := db.Blocks(ctx, sel)
+	if err != nil {
+		return nil, fmt.Errorf("planner: listing blocks: %w", err)
+	}
+	return metas, nil
+}
+
+// run processes the candidate blocks with the workers and returns them;
+// on error the workers are returned too, for release.
+func (e *execution) run(ctx context.Context) ([]*worker, error) {
+	n := max(1, min(e.p.opts.Parallelism, len(e.cands)))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := make([]*worker, n)
+	for i := range workers {
+		workers[i] = newWorker(ctx, e)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= len(e.cands) {
+					if w.bufs != nil {
+						if err := w.bufs.flushAll(w.table); err != nil {
+							errs[i] = err
+							cancel()
+						}
+					}
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[i] = err
+					return
+				}
+				if err := w.runBlock(b); err != nil {
+					errs[i] = err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// Report the first real failure, not the cancellations it caused.
+	var first error
+	for _, err := range errs {
+		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+			first = err
+		}
+	}
+	if first != nil && errors.Is(first, context.Canceled) {
+		if cerr := context.Cause(ctx); cerr != nil && !errors.Is(cerr, context.Canceled) {
+			first = cerr
+		}
+	}
+	return workers, first
+}
+
+// release frees a worker's table or rows and its scratch memory.
+func (w *worker) release() {
+	if w.table != nil {
+		w.table.release()
+	}
+	if w.rows != nil {
+		w.rows.release()
+	}
+	w.releaseScratch()
+}
+
+// releaseScratch frees the worker's chunks and pooled buffers, keeping its
+// table or rows.
+func (w *worker) releaseScratch() {
+	w.releaseColumns()
+	w.pool.close()
+	if w.bufs != nil {
+		w.e.bud.release(w.bufs.held)
+		w.bufs = nil
+	}
+}

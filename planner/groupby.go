@@ -1,0 +1,225 @@
+package planner
+
+import (
+	"github.com/flowsql/flowsql/columnar"
+	"github.com/flowsql/flowsql/sql"
+)
+
+// The hash group-by of one batch: build the packed keys of the selected
+// rows (constant words of the block, then each varying key column ORed in),
+// find or add their groups, then apply each aggregate state's kernel.
+
+// aggBatch folds rows [lo, lo+n) (only sel, when not nil; cnt rows in all)
+// into the worker's table.
+func (w *worker) aggBatch(lo, n int, sel []int32, cnt int) error {
+	p := w.p
+	if len(p.varKeys) == 0 {
+		g, err := w.blockGroup()
+		if err != nil {
+			return err
+		}
+		for i := range p.states {
+			if err := w.groupT.accumulate(i, nil, g, cnt, w.stateValues(i, lo, n, sel, cnt)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	w.keys = fillKeys(w.keys, cnt, w.constKey)
+	for _, k := range p.varKeys {
+		ks := &p.keys[k]
+		v := w.values(ks.col, lo, n, sel)
+		if ks.typ == TypeAddr {
+			a := addrIndex(ks.col)
+			if err := w.e.addrs.ensureIDs(w.gidMap[a], w.gidDict[a], v); err != nil {
+				return err
+			}
+			p.layout.orCodes(w.keys, k, v, w.gidMap[a])
+		} else {
+			p.layout.orColumn(w.keys, k, v)
+		}
+	}
+	if w.bufs != nil {
+		return w.scatterBatch(lo, n, sel, cnt)
+	}
+	t := w.table.parts[0]
+	w.gids = resize(w.gids, cnt)
+	if err := t.lookup(w.keys, w.gids); err != nil {
+		return err
+	}
+	for i := range p.states {
+		if err := t.accumulate(i, w.gids, 0, cnt, w.stateValues(i, lo, n, sel, cnt)); err != nil {
+			return err
+		}
+	}
+	if t.n > w.table.splitAt {
+		// The table outgrew the caches: partition it, and buffer rows.
+		if err := w.table.split(); err != nil {
+			return err
+		}
+		b, err := newPartBufs(p.layout.nk, p.states, w.e.bud)
+		if err != nil {
+			return err
+		}
+		w.bufs = b
+	}
+	return nil
+}
+
+// scatterBatch hands a batch with packed keys to the partition buffers.
+func (w *worker) scatterBatch(lo, n int, sel []int32, cnt int) error {
+	p, nk := w.p, w.p.layout.nk
+	w.hs = resize(w.hs, cnt)
+	hs, keys := w.hs, w.keys
+	switch nk {
+	case 1:
+		for i := range hs {
+			hs[i] = hash1(keys[i])
+		}
+	case 2:
+		for i := range hs {
+			hs[i] = hash2(keys[2*i], keys[2*i+1])
+		}
+	default:
+		for i := range hs {
+			hs[i] = hashWords(keys[nk*i : nk*i+nk])
+		}
+	}
+	vals := w.svals[:0]
+	for i, s := range p.states {
+		var v []uint64
+		if s.kind != stCount {
+			v = w.stateValues(i, lo, n, sel, cnt)
+		}
+		vals = append(vals, v)
+	}
+	w.svals = vals
+	return w.bufs.scatter(w.table, keys[:cnt*nk], hs, vals)
+}
+
+// stateValues returns the per-row inputs of state i for the batch: nil
+// for count, sketch hashes for count(DISTINCT), else column values (one
+// per row; time repeated).
+func (w *worker) stateValues(i, lo, n int, sel []int32, cnt int) []uint64 {
+	s := w.p.states[i]
+	switch s.kind {
+	case stCount:
+		return nil
+	case stDistinct:
+		return w.hashes(i, s.col, lo, n, sel, cnt)
+	}
+	v := w.values(s.col, lo, n, sel)
+	if len(v) != cnt {
+		v = fillVec(w.vcache[s.col], cnt, v[0])
+		w.vcache[s.col] = v
+	}
+	return v
+}
+
+// values returns the values of column c for the batch's rows, widened to
+// uint64, computing each column once per batch. Address columns give
+// their dictionary codes; time gives one value, the block start.
+func (w *worker) values(c sql.Column, lo, n int, sel []int32) []uint64 {
+	if w.vstamp[c] == w.stamp {
+		return w.vcache[c]
+	}
+	var v []uint64
+	if c == sql.ColTime {
+		v = append(w.vcache[c][:0], uint64(w.meta.Start))
+	} else {
+		ids := storedOf(c)
+		v = w.cols[ids[0]].gather(w.vcache[c], lo, n, sel)
+		if len(ids) == 2 {
+			w.cols[ids[1]].addGather(v, lo, n, sel)
+		}
+	}
+	w.vcache[c], w.vstamp[c] = v, w.stamp
+	return v
+}
+
+// hashes returns the sketch hashes of column c for the batch's rows, in
+// the buffer of state i.
+func (w *worker) hashes(i int, c sql.Column, lo, n int, sel []int32, cnt int) []uint64 {
+	h := resize(w.hcache[i], cnt)
+	w.hcache[i] = h
+	switch c.Type() {
+	case sql.TypeAddr:
+		dh := w.dictHash[addrIndex(c)]
+		for i, code := range w.values(c, lo, n, sel)[:cnt] {
+			h[i] = dh[code]
+		}
+	case sql.TypeString:
+		x := hashString(w.meta.Iface)
+		if c == sql.ColHost {
+			x = hashString(w.e.host)
+		}
+		w.hcache[i] = fillVec(h, cnt, x)
+		return w.hcache[i]
+	case sql.TypeTime:
+		w.hcache[i] = fillVec(h, cnt, hashValue(uint64(w.meta.Start)))
+		return w.hcache[i]
+	default:
+		for i, x := range w.values(c, lo, n, sel)[:cnt] {
+			h[i] = hashValue(x)
+		}
+	}
+	return h
+}
+
+func fillVec(dst []uint64, n int, x uint64) []uint64 {
+	dst = resize(dst, n)
+	for i := range dst {
+		dst[i] = x
+	}
+	return dst
+}
+
+// statsBlock folds a whole block into its group from the index entry
+// alone (Plan.fromStats: every key is block-constant and every state
+// follows from the statistics), reading no chunk.
+func (w *worker) statsBlock(m *columnar.BlockMeta) error {
+	if err := w.prepareBlock(m); err != nil {
+		return err
+	}
+	g, err := w.blockGroup()
+	if err != nil {
+		return err
+	}
+	t := w.groupT
+	for i, s := range w.p.states {
+		switch s.kind {
+		case stCount:
+			t.vals[i][g] += uint64(m.Rows)
+		case stSum:
+			_, hi := statsRange(m, s.col)
+			t.vals[i][g] += hi
+		case stMin:
+			lo, _ := statsConst(m, s.col)
+			t.vals[i][g] = min(t.vals[i][g], lo)
+		case stMax:
+			_, hi := statsConst(m, s.col)
+			t.vals[i][g] = max(t.vals[i][g], hi)
+		case stDistinct:
+			x := hashValue(uint64(m.Start))
+			switch s.col {
+			case sql.ColIface:
+				x = hashString(m.Iface)
+			case sql.ColHost:
+				x = hashString(w.e.host)
+			}
+			if err := t.reserveSketches(t.sk[i][g].add(x)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// statsConst returns the exact range of dport, proto or time over a
+// block's rows.
+func statsConst(m *columnar.BlockMeta, c sql.Column) (lo, hi uint64) {
+	if c == sql.ColTime {
+		return uint64(m.Start), uint64(m.Start)
+	}
+	return statsRange(m, c)
+}

@@ -1,0 +1,198 @@
+package planner
+
+import (
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// addrInterner gives addresses dense ids, so group keys hold a 32-bit id
+// instead of 16 bytes. Blocks map their dictionary codes to ids once per
+// block (dictionary-sized work); rows then use the code as an index. Each
+// worker and each partial has its own interner: ids are local to it.
+type addrInterner struct {
+	vals  []u128
+	slots []uint32 // id+1; 0 is empty
+	mask  uint64
+	bud   *budget
+	held  int64 // bytes reserved
+}
+
+const internerMinSlots = 1024
+
+func newAddrInterner(bud *budget) *addrInterner { return &addrInterner{bud: bud} }
+
+// len returns the number of distinct addresses.
+func (t *addrInterner) len() int { return len(t.vals) }
+
+// at returns the address of id.
+func (t *addrInterner) at(id uint32) u128 { return t.vals[id] }
+
+// intern returns the id of a, adding it when new.
+func (t *addrInterner) intern(a u128) (uint32, error) {
+	if 2*(len(t.vals)+1) > len(t.slots) {
+		if err := t.grow(); err != nil {
+			return 0, err
+		}
+	}
+	i := hash2(a.hi, a.lo) & t.mask
+	for {
+		s := t.slots[i]
+		if s == 0 {
+			id := uint32(len(t.vals))
+			t.vals = append(t.vals, a)
+			t.slots[i] = id + 1
+			return id, nil
+		}
+		if t.vals[s-1] == a {
+			return s - 1, nil
+		}
+		i = (i + 1) & t.mask
+	}
+}
+
+func (t *addrInterner) grow() error {
+	n := max(2*len(t.slots), internerMinSlots)
+	// slots, plus the values slice doubling alongside.
+	need := int64(n)*4 + int64(n/2)*16
+	if err := t.bud.reserve(need-t.held, "the address table"); err != nil {
+		return err
+	}
+	t.held = need
+	t.slots = make([]uint32, n)
+	t.mask = uint64(n - 1)
+	if cap(t.vals) < n/2 {
+		v := make([]u128, len(t.vals), n/2)
+		copy(v, t.vals)
+		t.vals = v
+	}
+	for id, a := range t.vals {
+		i := hash2(a.hi, a.lo) & t.mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = uint32(id) + 1
+	}
+	return nil
+}
+
+// noID marks a dictionary code not yet mapped to an id.
+const noID = ^uint32(0)
+
+// fillIDs returns ids of length n, every entry noID.
+func fillIDs(ids []uint32, n int) []uint32 {
+	ids = resize(ids, n)
+	for i := range ids {
+		ids[i] = noID
+	}
+	return ids
+}
+
+// ensureIDs maps the dictionary codes of a batch that have no id yet.
+func (t *addrInterner) ensureIDs(ids []uint32, dict []byte, codes []uint64) error {
+	for _, c := range codes {
+		if ids[c] == noID {
+			id, err := t.intern(u128{be64(dict[16*c:]), be64(dict[16*c+8:])})
+			if err != nil {
+				return err
+			}
+			ids[c] = id
+		}
+	}
+	return nil
+}
+
+// lookup returns the id of a, if interned.
+func (t *addrInterner) lookup(a u128) (uint32, bool) {
+	if len(t.slots) == 0 {
+		return 0, false
+	}
+	for i := hash2(a.hi, a.lo) & t.mask; ; i = (i + 1) & t.mask {
+		s := t.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if t.vals[s-1] == a {
+			return s - 1, true
+		}
+	}
+}
+
+// sharedInterner lets the workers of one execution share address ids, so
+// their group keys agree and their tables merge partition by partition.
+// Lookups of known addresses take the read lock once per batch; only new
+// addresses take the write lock.
+type sharedInterner struct {
+	mu sync.RWMutex
+	t  *addrInterner
+}
+
+// ensureIDs maps the codes of a batch without an id yet.
+func (s *sharedInterner) ensureIDs(ids []uint32, dict []byte, codes []uint64) error {
+	missing := false
+	s.mu.RLock()
+	for _, c := range codes {
+		if ids[c] != noID {
+			continue
+		}
+		if id, ok := s.t.lookup(u128{be64(dict[16*c:]), be64(dict[16*c+8:])}); ok {
+			ids[c] = id
+		} else {
+			missing = true
+		}
+	}
+	s.mu.RUnlock()
+	if !missing {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.t.ensureIDs(ids, dict, codes)
+}
+
+// release returns the interner's memory to the budget.
+func (t *addrInterner) release() {
+	t.bud.release(t.held)
+	t.held = 0
+	t.vals, t.slots = nil, nil
+}
+
+// dictBytes returns the 16-byte values of a dictionary array, contiguous.
+func dictBytes(a *array.FixedSizeBinary) []byte {
+	d := a.Data()
+	bufs := d.Buffers()
+	if len(bufs) < 2 || bufs[1] == nil || d.Len() == 0 {
+		return nil
+	}
+	return bufs[1].Bytes()[16*d.Offset() : 16*(d.Offset()+d.Len())]
+}
+
+// strInterner gives interface and host names dense ids. Execution fills it
+// before the workers start (every interface of the selected blocks, then
+// the host), so all workers share it read-only and their ids agree.
+type strInterner struct {
+	ids  map[string]uint32
+	vals []string
+}
+
+func newStrInterner() *strInterner { return &strInterner{ids: map[string]uint32{}} }
+
+func (t *strInterner) intern(s string) uint32 {
+	if id, ok := t.ids[s]; ok {
+		return id
+	}
+	id := uint32(len(t.vals))
+	t.ids[s] = id
+	t.vals = append(t.vals, s)
+	return id
+}
+
+func (t *strInterner) at(id uint32) string { return t.vals[id] }
+
+// resize returns s with length n, reusing its array when large enough.
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n, n+n/4)
+}
