@@ -72,10 +72,9 @@ func NewDecoder(opts DecoderOptions) *Decoder {
 // was seen recently by this Decoder; HasTransport stays false for them. It
 // allocates nothing and never panics, whatever the bytes.
 func (d *Decoder) Decode(data []byte, info capture.PacketInfo, p *Packet) Result {
+	// OrigLen already counts a VLAN tag the kernel moved into metadata
+	// (capture.PacketInfo), so Len is OrigLen as it stands.
 	*p = Packet{Dir: info.Dir, Len: info.OrigLen}
-	if info.VLANOffloaded {
-		p.Len += 4
-	}
 	ts := info.Timestamp
 	switch info.Link {
 	case capture.LinkEthernet:

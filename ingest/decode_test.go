@@ -82,9 +82,6 @@ func runDecCases(t *testing.T, cases []decCase) {
 				t.Fatalf("Decode(% x) = %v, want %v (packet %+v)", c.frame, res, c.res, p)
 			}
 			wantLen := info.OrigLen
-			if info.VLANOffloaded {
-				wantLen += 4
-			}
 			if p.Len != wantLen {
 				t.Errorf("Len = %d, want %d", p.Len, wantLen)
 			}
@@ -181,7 +178,7 @@ func TestDecodeLinkTypes(t *testing.T) {
 			frame: pb.MustBuild(decIPv4, tcp, pb.Payload(make([]byte, 40)))},
 		{name: "unknown link type", link: capture.LinkType(147), res: ResultParseError,
 			frame: pb.MustBuild(decIPv4, tcp)},
-		{name: "vlan offloaded adds 4 bytes", link: capture.LinkEthernet, res: ResultIP, want: w4,
+		{name: "vlan offloaded: Len is OrigLen, which counts the tag", link: capture.LinkEthernet, res: ResultIP, want: w4,
 			info:  capture.PacketInfo{VLANOffloaded: true},
 			frame: pb.MustBuild(pb.Ethernet{}, decIPv4, tcp)},
 		{name: "snaplen: Len is the original length", link: capture.LinkEthernet, res: ResultIP, want: w4,

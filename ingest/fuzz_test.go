@@ -126,11 +126,7 @@ func FuzzDecode(f *testing.F) {
 // fuzzCheck asserts the invariants of one decoded packet.
 func fuzzCheck(t *testing.T, res Result, p *Packet, info capture.PacketInfo) {
 	t.Helper()
-	wantLen := info.OrigLen
-	if info.VLANOffloaded {
-		wantLen += 4
-	}
-	if p.Len != wantLen {
+	if wantLen := info.OrigLen; p.Len != wantLen {
 		t.Fatalf("Len = %d, want %d", p.Len, wantLen)
 	}
 	sll := info.Link == capture.LinkSLL || info.Link == capture.LinkSLL2

@@ -27,7 +27,8 @@ type Packet struct {
 	// (live capture's packet type, SLL/SLL2 packet type), else DirUnknown.
 	Dir capture.Direction
 	// Len is the number of bytes to count: the frame's original length at
-	// the link layer, plus 4 when the kernel moved a VLAN tag into metadata.
+	// the link layer (capture.PacketInfo.OrigLen, which already includes a
+	// VLAN tag the kernel moved into metadata).
 	Len uint32
 }
 

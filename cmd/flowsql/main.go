@@ -4,6 +4,8 @@
 //	flowsql list                                              what the store holds, per interface
 //	flowsql check                                             verify the store
 //	flowsql demo                                              ingest the embedded sample and show it
+//	flowsql probe -i eth0,eth1                                capture live, write blocks, serve /metrics
+//	flowsql status                                            what a running probe is doing
 //
 // The store is the folder named by --db, else $FLOWSQL_DB, else ./flowdata.
 package main
@@ -67,6 +69,6 @@ func (a *app) rootCommand() *cobra.Command {
 		dbDefault = defaultDB
 	}
 	root.PersistentFlags().StringVar(&a.db, "db", dbDefault, "store folder (default $FLOWSQL_DB, else ./flowdata)")
-	root.AddCommand(a.ingestCommand(), a.listCommand(), a.checkCommand(), a.demoCommand(), a.genCommand())
+	root.AddCommand(a.ingestCommand(), a.listCommand(), a.checkCommand(), a.demoCommand(), a.genCommand(), a.probeCommand(), a.statusCommand())
 	return root
 }
