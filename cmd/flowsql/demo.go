@@ -1,20 +1,17 @@
 package main
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	_ "embed"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
-	"text/tabwriter"
 
 	"github.com/flowsql/flowsql/capture"
 	"github.com/flowsql/flowsql/columnar"
 	"github.com/flowsql/flowsql/ingest"
+	"github.com/flowsql/flowsql/planner"
+	"github.com/flowsql/flowsql/sql"
 	"github.com/spf13/cobra"
 )
 
@@ -65,9 +62,20 @@ func (a *app) demo(ctx context.Context) error {
 	}
 	writeSummaryTable(a, sums)
 
-	fmt.Fprintf(a.stdout, "\nwho talked to whom on %s, on which port, how much (top conversations by bytes):\n", demoIface)
-	return a.topConversations(ctx, db, demoIface, 10)
+	fmt.Fprintf(a.stdout, "\nwho talked to whom on %s, on which port, how much (top conversations by bytes; out = sent by the capturing host):\n", demoIface)
+	fmt.Fprintf(a.stdout, "\n$ flowsql --db %s query \"%s\"\n", a.db, demoQuery)
+	stmt, err := sql.Parse(demoQuery)
+	if err != nil {
+		return err
+	}
+	opts := &planner.Options{}
+	return a.runQuery(ctx, db, demoQuery, stmt, formatTable, opts, queryFlags{})
 }
+
+// demoQuery is the demo's question, asked through the planner.
+const demoQuery = "SELECT sip, dip, dport, proto, sum(bytes_out) AS sent, sum(bytes_in) AS received, " +
+	"sum(packets_out) AS pkts_sent, sum(packets_in) AS pkts_received FROM " + demoIface +
+	" GROUP BY sip, dip, dport, proto ORDER BY sum(bytes) DESC LIMIT 10"
 
 // ingestSample writes the embedded capture to a temporary file and ingests
 // it like `flowsql ingest --iface demo-eth0 FILE` would.
@@ -92,96 +100,4 @@ func ingestSample(ctx context.Context, db *columnar.DB, a *app) error {
 	}
 	a.printIngestStats(stats, 0)
 	return nil
-}
-
-// conversation is one (client, server, port, protocol) with its totals.
-type conversation struct {
-	sip, dip                                 [16]byte
-	dport                                    uint16
-	proto                                    uint8
-	bytesIn, bytesOut, packetsIn, packetsOut uint64
-}
-
-// topConversations sums an interface's stored rows per conversation and
-// prints the n largest by bytes.
-func (a *app) topConversations(ctx context.Context, db *columnar.DB, iface string, n int) error {
-	metas, err := db.Blocks(ctx, columnar.Selector{Ifaces: []string{iface}})
-	if err != nil {
-		return err
-	}
-	type key struct {
-		sip, dip [16]byte
-		dport    uint16
-		proto    uint8
-	}
-	sums := make(map[key]*conversation)
-	for i := range metas {
-		b, err := db.ReadBlock(ctx, &metas[i], nil)
-		if err != nil {
-			return err
-		}
-		for r := 0; r < b.Len(); r++ {
-			k := key{b.SIP[r], b.DIP[r], b.DPort[r], b.Proto[r]}
-			c := sums[k]
-			if c == nil {
-				c = &conversation{sip: k.sip, dip: k.dip, dport: k.dport, proto: k.proto}
-				sums[k] = c
-			}
-			c.bytesIn += b.BytesIn[r]
-			c.bytesOut += b.BytesOut[r]
-			c.packetsIn += b.PacketsIn[r]
-			c.packetsOut += b.PacketsOut[r]
-		}
-	}
-	convs := make([]*conversation, 0, len(sums))
-	for _, c := range sums {
-		convs = append(convs, c)
-	}
-	slices.SortFunc(convs, func(x, y *conversation) int {
-		if c := cmp.Compare(y.bytesIn+y.bytesOut, x.bytesIn+x.bytesOut); c != 0 {
-			return c
-		}
-		if c := bytes.Compare(x.sip[:], y.sip[:]); c != 0 {
-			return c
-		}
-		return bytes.Compare(x.dip[:], y.dip[:])
-	})
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SIP (client)\tDIP (server)\tDPORT\tPROTO\tBYTES OUT\tBYTES IN\tPACKETS OUT\tPACKETS IN")
-	for i, c := range convs {
-		if i == n {
-			break
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\n", addrString(c.sip), addrString(c.dip), c.dport, protoName(c.proto),
-			humanBytes(c.bytesOut), humanBytes(c.bytesIn), c.packetsOut, c.packetsIn)
-	}
-	tw.Flush()
-	fmt.Fprintf(a.stdout, "(%d conversations in %d blocks; out = sent by the capturing host)\n", len(convs), len(metas))
-	return nil
-}
-
-// addrString prints a stored 16-byte address, IPv4 without the ::ffff: prefix.
-func addrString(a [16]byte) string { return netip.AddrFrom16(a).Unmap().String() }
-
-// protoName names the common IP protocols, else prints the number.
-func protoName(p uint8) string {
-	switch p {
-	case 1:
-		return "icmp"
-	case 6:
-		return "tcp"
-	case 17:
-		return "udp"
-	case 47:
-		return "gre"
-	case 50:
-		return "esp"
-	case 51:
-		return "ah"
-	case 58:
-		return "icmpv6"
-	case 132:
-		return "sctp"
-	}
-	return fmt.Sprint(p)
 }

@@ -4,8 +4,8 @@
 //	flowsql list                                              what the store holds, per interface
 //	flowsql check                                             verify the store
 //	flowsql demo                                              ingest the embedded sample and show it
-//	flowsql probe -i eth0,eth1                                capture live, write blocks, serve /metrics
-//	flowsql status                                            what a running probe is doing
+//	flowsql query "SELECT ..."                                run a query (also: flowsql "SELECT ...")
+//	flowsql export [--where COND | --query SQL] OUT            flows or a result as Parquet, Arrow or CSV
 //
 // The store is the folder named by --db, else $FLOWSQL_DB, else ./flowdata.
 package main
@@ -70,5 +70,7 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&a.db, "db", dbDefault, "store folder (default $FLOWSQL_DB, else ./flowdata)")
 	root.AddCommand(a.ingestCommand(), a.listCommand(), a.checkCommand(), a.demoCommand(), a.genCommand(), a.probeCommand(), a.statusCommand())
+	root.AddCommand(a.queryCommand(), a.exportCommand())
+	a.addQueryShorthand(root)
 	return root
 }
