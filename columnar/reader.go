@@ -335,13 +335,28 @@ func (db *DB) blockGone(ctx context.Context, meta *BlockMeta) bool {
 func codesMax(a arrow.Array) uint64 {
 	switch v := a.(type) {
 	case *array.Uint8:
-		return uint64(slices.Max(v.Uint8Values()))
+		return maxOf(v.Uint8Values())
 	case *array.Uint16:
-		return uint64(slices.Max(v.Uint16Values()))
+		return maxOf(v.Uint16Values())
 	case *array.Uint32:
-		return uint64(slices.Max(v.Uint32Values()))
+		return maxOf(v.Uint32Values())
 	case *array.Uint64:
-		return slices.Max(v.Uint64Values())
+		return maxOf(v.Uint64Values())
 	}
 	return math.MaxUint64
+}
+
+// maxOf returns the largest value of s (0 when empty), four lanes at a
+// time with branch-free max: several times faster than slices.Max, which
+// every address column read pays for its bounds check of the codes.
+func maxOf[T uint8 | uint16 | uint32 | uint64](s []T) uint64 {
+	var m0, m1, m2, m3 T
+	for len(s) >= 4 {
+		m0, m1, m2, m3 = max(m0, s[0]), max(m1, s[1]), max(m2, s[2]), max(m3, s[3])
+		s = s[4:]
+	}
+	for _, x := range s {
+		m0 = max(m0, x)
+	}
+	return uint64(max(m0, m1, m2, m3))
 }

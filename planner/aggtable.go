@@ -19,6 +19,10 @@ type aggTable struct {
 	bud     *budget
 	parts   []*groupTable // 1, or numParts
 	splitAt int           // groups past which the table is partitioned
+	// locks guard the partitions of a table shared by the workers (nil
+	// for a worker's own table): partBufs.flush and absorbLocked hold
+	// the partition's lock.
+	locks []sync.Mutex
 }
 
 const (
@@ -26,7 +30,7 @@ const (
 	numParts    = 1 << partBits
 	partShift   = 64 - partBits
 	splitGroups = 1 << 16 // groups past which a table is partitioned
-	flushRows   = 1024    // rows buffered per partition before a flush
+	flushRows   = 4096    // rows buffered per partition before a flush
 )
 
 func newAggTable(nk int, specs []stateSpec, bud *budget, splitAt int) *aggTable {
@@ -183,56 +187,154 @@ func (a *aggTable) mergeParallel(others []*aggTable, par int) error {
 	return nil
 }
 
-// partBufs buffers one worker's rows per partition between flushes.
+// absorbLocked moves the groups of o (same execution, same interned ids)
+// into the shared partitioned table a. Groups are sorted by partition
+// first, so each partition's lock is taken once; partitions another
+// worker holds are left for a second pass instead of waited for.
+func (a *aggTable) absorbLocked(o *aggTable) error {
+	for _, t := range o.parts {
+		hs := make([]uint64, t.n)
+		var start [numParts + 1]int32
+		for g := range hs {
+			hs[g] = t.hash(t.key(g))
+			start[hs[g]>>partShift+1]++
+		}
+		for p := range numParts {
+			start[p+1] += start[p]
+		}
+		order := make([]int32, t.n)
+		next := start
+		for g, h := range hs {
+			p := h >> partShift
+			order[next[p]] = int32(g)
+			next[p]++
+		}
+		fold := func(p int) error {
+			defer a.locks[p].Unlock()
+			dst := a.parts[p]
+			for _, g := range order[start[p]:start[p+1]] {
+				dg, err := dst.findHashed(hs[g], t.key(int(g)))
+				if err == nil {
+					err = dst.mergeGroup(dg, t, int(g))
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		var busy []int
+		for p := range numParts {
+			if start[p] == start[p+1] {
+				continue
+			}
+			if !a.locks[p].TryLock() {
+				busy = append(busy, p)
+				continue
+			}
+			if err := fold(p); err != nil {
+				return err
+			}
+		}
+		for _, p := range busy {
+			a.locks[p].Lock()
+			if err := fold(p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// partBufs buffers one worker's rows per partition between flushes. Rows
+// are stored whole (key words, hash, then one word per non-count state) in
+// one fixed region per partition, so scattering a row is a few sequential
+// stores into one cache line; a flush splits a partition's rows back into
+// columns in small scratch vectors for lookupHashed and accumulate.
 type partBufs struct {
-	nk   int
-	keys [numParts][]uint64
-	hs   [numParts][]uint64
-	vals [numParts][][]uint64 // per state; nil for count
+	nk    int
+	words int      // words per row
+	buf   []uint64 // numParts regions of flushRows rows
+	cnt   [numParts]int32
+	// flush scratch, flushRows rows
+	keys []uint64
+	hs   []uint64
+	vals [][]uint64 // per state; nil for count
 	gids []uint32
 	held int64
 }
 
 func newPartBufs(nk int, specs []stateSpec, bud *budget) (*partBufs, error) {
-	b := &partBufs{nk: nk, gids: make([]uint32, flushRows)}
-	words := nk + 1
-	for _, s := range specs {
+	b := &partBufs{nk: nk, words: nk + 1}
+	b.vals = make([][]uint64, len(specs))
+	for i, s := range specs {
 		if s.kind != stCount {
-			words++
+			b.words++
+			b.vals[i] = make([]uint64, flushRows)
 		}
 	}
-	b.held = int64(numParts * flushRows * words * 8)
+	b.held = int64((numParts+2)*flushRows*b.words*8 + 4*flushRows)
 	if err := bud.reserve(b.held, "the partition buffers"); err != nil {
 		return nil, err
 	}
-	for p := range numParts {
-		b.keys[p] = make([]uint64, 0, flushRows*nk)
-		b.hs[p] = make([]uint64, 0, flushRows)
-		b.vals[p] = make([][]uint64, len(specs))
-		for i, s := range specs {
-			if s.kind != stCount {
-				b.vals[p][i] = make([]uint64, 0, flushRows)
-			}
-		}
-	}
+	b.buf = make([]uint64, numParts*flushRows*b.words)
+	b.keys = make([]uint64, flushRows*nk)
+	b.hs = make([]uint64, flushRows)
+	b.gids = make([]uint32, flushRows)
 	return b, nil
 }
 
 // scatter appends rows (packed keys, hashes, state values) to their
 // partitions, flushing each partition that fills.
 func (b *partBufs) scatter(a *aggTable, keys, hs []uint64, vals [][]uint64) error {
-	nk := b.nk
+	nk, words := b.nk, b.words
+	if nk == 2 && words == 4 {
+		return b.scatter2(a, keys, hs, vals)
+	}
 	for i, h := range hs {
-		p := h >> partShift
-		b.keys[p] = append(b.keys[p], keys[nk*i:nk*i+nk]...)
-		b.hs[p] = append(b.hs[p], h)
-		for s, v := range vals {
+		p := int(h >> partShift)
+		c := int(b.cnt[p])
+		off := (p*flushRows + c) * words
+		row := b.buf[off : off+words]
+		copy(row, keys[nk*i:nk*i+nk])
+		row[nk] = h
+		j := nk + 1
+		for _, v := range vals {
 			if v != nil {
-				b.vals[p][s] = append(b.vals[p][s], v[i])
+				row[j] = v[i]
+				j++
 			}
 		}
-		if len(b.hs[p]) == flushRows {
-			if err := b.flush(a, int(p)); err != nil {
+		b.cnt[p] = int32(c + 1)
+		if c+1 == flushRows {
+			if err := b.flush(a, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scatter2 is scatter for two-word keys and one state value (the most
+// common shape: two addresses, or an address and ports, and one sum).
+func (b *partBufs) scatter2(a *aggTable, keys, hs []uint64, vals [][]uint64) error {
+	var v []uint64
+	for _, x := range vals {
+		if x != nil {
+			v = x
+		}
+	}
+	v = v[:len(hs)]
+	keys = keys[:2*len(hs)]
+	for i, h := range hs {
+		p := int(h >> partShift)
+		c := int(b.cnt[p])
+		off := (p*flushRows + c) * 4
+		row := b.buf[off : off+4 : off+4]
+		row[0], row[1], row[2], row[3] = keys[2*i], keys[2*i+1], h, v[i]
+		b.cnt[p] = int32(c + 1)
+		if c+1 == flushRows {
+			if err := b.flush(a, p); err != nil {
 				return err
 			}
 		}
@@ -242,24 +344,45 @@ func (b *partBufs) scatter(a *aggTable, keys, hs []uint64, vals [][]uint64) erro
 
 // flush folds the buffered rows of partition p into its table.
 func (b *partBufs) flush(a *aggTable, p int) error {
-	n := len(b.hs[p])
+	n := int(b.cnt[p])
 	if n == 0 {
 		return nil
 	}
+	nk, words := b.nk, b.words
+	rows := b.buf[p*flushRows*words : (p*flushRows+n)*words]
+	keys, hs := b.keys[:n*nk], b.hs[:n]
+	for i := range hs {
+		row := rows[i*words : i*words+words]
+		copy(keys[i*nk:i*nk+nk], row[:nk])
+		hs[i] = row[nk]
+	}
+	j := nk + 1
+	for _, v := range b.vals {
+		if v != nil {
+			v = v[:n]
+			for i := range v {
+				v[i] = rows[i*words+j]
+			}
+			j++
+		}
+	}
+	b.cnt[p] = 0
+	if a.locks != nil {
+		a.locks[p].Lock()
+		defer a.locks[p].Unlock()
+	}
 	t := a.parts[p]
 	gids := b.gids[:n]
-	if err := t.lookupHashed(b.keys[p], b.hs[p], gids); err != nil {
+	if err := t.lookupHashed(keys, hs, gids); err != nil {
 		return err
 	}
 	for i := range t.specs {
-		if err := t.accumulate(i, gids, 0, n, b.vals[p][i]); err != nil {
-			return err
+		var v []uint64
+		if b.vals[i] != nil {
+			v = b.vals[i][:n]
 		}
-	}
-	b.keys[p], b.hs[p] = b.keys[p][:0], b.hs[p][:0]
-	for i := range b.vals[p] {
-		if b.vals[p][i] != nil {
-			b.vals[p][i] = b.vals[p][i][:0]
+		if err := t.accumulate(i, gids, 0, n, v); err != nil {
+			return err
 		}
 	}
 	return nil

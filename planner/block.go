@@ -30,7 +30,10 @@ type worker struct {
 
 	table *aggTable // aggregates
 	bufs  *partBufs // aggregates, once the table is partitioned
-	rows  *rowSet   // listings
+	// shared is set once table is the execution's shared partitioned
+	// table (execution.shared) instead of the worker's own.
+	shared bool
+	rows   *rowSet // listings
 
 	vals  []tri      // per node, current block
 	codes [][]span64 // per leaf, current block

@@ -50,10 +50,13 @@
 // condition on column vectors into bitmaps, packs group keys into words
 // (addresses as ids interned once per dictionary entry used, not per row)
 // and applies aggregate kernels to whole batches. A worker's hash table
-// that outgrows the CPU caches (65536 groups) is split into 256 partitions
-// by hash; rows are then buffered per partition and folded in a partition
-// at a time, and the workers' tables merge partition by partition in
-// parallel. Dictionaries are probed alone while that prunes at least a
+// that outgrows the CPU caches (65536 groups) moves into one table shared
+// by all workers, split into 256 partitions by hash (each under its own
+// lock) and presized from the groups per row seen so far; rows are then
+// buffered per partition, whole rows in fixed regions, and folded in 4096
+// at a time into one cache-sized partition. Each group is thus added once,
+// not once per worker, and only tables that never grew that large are
+// merged at the end, partition by partition in parallel. Dictionaries are probed alone while that prunes at least a
 // quarter of the blocks; otherwise the address column is read whole and
 // its own dictionary decides. Blocks that need no row filter and whose
 // aggregates follow from the index (count, sums, dport and proto ranges,

@@ -27,6 +27,10 @@ type execution struct {
 	cands  []columnar.BlockMeta
 	limit  *limitTracker
 	dict   dictStats
+
+	sharedMu sync.Mutex
+	shared   *aggTable // the workers' common partitioned table, once one outgrows the caches
+	workers  int       // workers running
 }
 
 // Execute runs the plan on db and returns the final result: it is
@@ -87,6 +91,9 @@ func (p *Plan) ExecutePartial(ctx context.Context, db *columnar.DB) (*Partial, e
 		for _, w := range workers {
 			w.release()
 		}
+		if e.shared != nil {
+			e.shared.release()
+		}
 		e.addrs.t.release()
 		return nil, err
 	}
@@ -136,12 +143,21 @@ func (e *execution) mergeWorkers(workers []*worker) (*Partial, error) {
 		return part, nil
 	}
 	part.addrs = e.addrs.t
-	slices.SortFunc(workers, func(a, b *worker) int { return b.table.len() - a.table.len() })
-	part.table = workers[0].table
 	var others []*aggTable
-	for _, w := range workers[1:] {
-		if w.table.len() > 0 {
-			others = append(others, w.table)
+	if e.shared != nil {
+		part.table = e.shared
+		for _, w := range workers {
+			if !w.shared && w.table.len() > 0 {
+				others = append(others, w.table)
+			}
+		}
+	} else {
+		slices.SortFunc(workers, func(a, b *worker) int { return b.table.len() - a.table.len() })
+		part.table = workers[0].table
+		for _, w := range workers[1:] {
+			if w.table.len() > 0 {
+				others = append(others, w.table)
+			}
 		}
 	}
 	var err error
@@ -188,6 +204,7 @@ func (p *Plan) candidates(ctx context.Context, db *columnar.DB) ([]columnar.Bloc
 // on error the workers are returned too, for release.
 func (e *execution) run(ctx context.Context) ([]*worker, error) {
 	n := max(1, min(e.p.opts.Parallelism, len(e.cands)))
+	e.workers = n
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := make([]*worker, n)
@@ -242,7 +259,7 @@ func (e *execution) run(ctx context.Context) ([]*worker, error) {
 
 // release frees a worker's table or rows and its scratch memory.
 func (w *worker) release() {
-	if w.table != nil {
+	if w.table != nil && !w.shared {
 		w.table.release()
 	}
 	if w.rows != nil {

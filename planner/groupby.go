@@ -1,6 +1,9 @@
 package planner
 
 import (
+	"math"
+	"sync"
+
 	"github.com/flowsql/flowsql/columnar"
 	"github.com/flowsql/flowsql/sql"
 )
@@ -53,17 +56,56 @@ func (w *worker) aggBatch(lo, n int, sel []int32, cnt int) error {
 		}
 	}
 	if t.n > w.table.splitAt {
-		// The table outgrew the caches: partition it, and buffer rows.
-		if err := w.table.split(); err != nil {
-			return err
-		}
-		b, err := newPartBufs(p.layout.nk, p.states, w.e.bud)
-		if err != nil {
-			return err
-		}
-		w.bufs = b
+		// The table outgrew the caches: move it into the shared
+		// partitioned table, and buffer rows per partition from now on.
+		return w.goShared()
 	}
 	return nil
+}
+
+// goShared moves the worker's groups into the execution's shared
+// partitioned table (created by the first worker to need it) and makes it
+// the worker's table. Sharing one table, rather than partitioning each
+// worker's own, adds every group once instead of once per worker and
+// leaves nothing to merge at the end.
+func (w *worker) goShared() error {
+	s, err := w.e.sharedTable(w.table.len(), w.st.RowsScanned)
+	if err != nil {
+		return err
+	}
+	b, err := newPartBufs(w.p.layout.nk, w.p.states, w.e.bud)
+	if err != nil {
+		return err
+	}
+	own := w.table
+	err = s.absorbLocked(own)
+	own.release()
+	w.table, w.shared, w.bufs, w.hasGroup = s, true, b, false
+	return err
+}
+
+// sharedTable returns the execution's shared partitioned table, creating
+// it on first use, sized for the groups the query will likely reach
+// (estimateGroups) given that a worker found groups of them in rows rows.
+func (e *execution) sharedTable(groups int, rows int64) (*aggTable, error) {
+	e.sharedMu.Lock()
+	defer e.sharedMu.Unlock()
+	if e.shared == nil {
+		a := newAggTable(e.p.layout.nk, e.p.states, e.bud, e.p.splitAt)
+		if err := a.split(); err != nil {
+			return nil, err
+		}
+		per := e.estimateGroups(groups, rows) / numParts
+		for _, t := range a.parts {
+			if err := t.presize(per); err != nil {
+				a.release()
+				return nil, err
+			}
+		}
+		a.locks = make([]sync.Mutex, numParts)
+		e.shared = a
+	}
+	return e.shared, nil
 }
 
 // scatterBatch hands a batch with packed keys to the partition buffers.
@@ -222,4 +264,23 @@ func statsConst(m *columnar.BlockMeta, c sql.Column) (lo, hi uint64) {
 		return uint64(m.Start), uint64(m.Start)
 	}
 	return statsRange(m, c)
+}
+
+// estimateGroups guesses the groups of the whole query from a worker that
+// found groups of them in its first rows rows: growing as the rows to the
+// power 0.9 (a little sublinear, as repeated keys accumulate), at most 16 times the
+// groups seen and one per row of the candidate blocks. Presizing the
+// shared table to it saves most of the rehashing of doubling from small
+// tables; a wrong guess only costs a doubling more, or slots unused.
+func (e *execution) estimateGroups(groups int, rows int64) int {
+	var total int64
+	for i := range e.cands {
+		total += int64(e.cands[i].Rows)
+	}
+	seen := max(rows*int64(e.workers), 1)
+	if seen >= total {
+		return groups
+	}
+	est := float64(groups) * math.Pow(float64(total)/float64(seen), 0.9)
+	return int(min(est, 16*float64(groups), float64(total)))
 }
