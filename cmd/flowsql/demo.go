@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/flowsql/flowsql/capture"
 	"github.com/flowsql/flowsql/columnar"
@@ -91,6 +92,7 @@ func ingestSample(ctx context.Context, db *columnar.DB, a *app) error {
 	}
 	chain := capture.NewChain([]capture.ChainItem{{Path: path, Name: demoIface}})
 	defer chain.Close()
+	start := time.Now()
 	stats, err := ingest.IngestSource(ctx, chain, db, ingest.Options{Iface: demoIface})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -98,6 +100,6 @@ func ingestSample(ctx context.Context, db *columnar.DB, a *app) error {
 	if errs := chain.Errors(); len(errs) > 0 {
 		return fmt.Errorf("demo: reading the sample: %w", errs[0])
 	}
-	a.printIngestStats(stats, 0)
+	a.printIngestStats(stats, time.Since(start))
 	return nil
 }
