@@ -11,6 +11,8 @@ import (
 
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
+
+	"github.com/flowsql/flowsql/internal/netnstest"
 )
 
 // Ring life-cycle tests: closing and cancelling under load, open errors,
@@ -19,7 +21,7 @@ import (
 // TestRingCloseWhileBlocked closes rings whose reader waits in poll, many
 // times: the reader returns ErrRingClosed and no goroutine outlives it.
 func TestRingCloseWhileBlocked(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	defer goleak.VerifyNone(t)
 	ns := newTestNS(t)
 	for i := range 30 {
@@ -51,7 +53,7 @@ func TestRingCloseWhileBlocked(t *testing.T) {
 // keep reading (by info, and by the copy tier), many times; cancels the
 // context of others while they read.
 func TestRingCloseWhileBusy(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	defer goleak.VerifyNone(t)
 	n := newVethNet(t)
 	dst := udpIn(t, n.a, "10.201.0.1:9999")
@@ -130,9 +132,9 @@ func TestOpenRingErrors(t *testing.T) {
 	if _, err := OpenRing(cancelled, "lo", RingOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
 	}
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	ns := newTestNS(t)
-	err := ns.do(func() error {
+	err := ns.Do(func() error {
 		_, err := OpenRing(ctx, "fsql-no-such-if", RingOptions{})
 		return err
 	})
@@ -158,7 +160,7 @@ func TestLinkForHWType(t *testing.T) {
 // TestRingLiveNoAllocs reads packets already in a live ring: no
 // allocation per packet.
 func TestRingLiveNoAllocs(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	n := newVethNet(t)
 	opts := liveOpts
 	opts.NumBlocks = 8

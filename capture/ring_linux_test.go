@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/flowsql/flowsql/internal/netnstest"
 )
 
 // liveOpts are ring options for tests: small and quick to retire blocks.
@@ -22,7 +24,7 @@ var liveOpts = RingOptions{BlockSize: 64 << 10, NumBlocks: 4, RetireTimeout: 5 *
 // exactly those packets, cut after the transport header, on a's ring as
 // inbound and on b's ring as outbound; ARP is filtered out by the kernel.
 func TestRingLiveUDP(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	n := newVethNet(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -88,7 +90,7 @@ func TestRingLiveUDP(t *testing.T) {
 // assumptions of the walker and the mock (ring.go): descriptor fields,
 // tp_mac/tp_net of an Ethernet frame, sockaddr_ll.
 func TestRingLiveLayout(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	n := newVethNet(t)
 	r := openRingIn(t, context.Background(), n.a, "va", liveOpts)
 	dst := udpIn(t, n.a, "10.201.0.1:9999")
@@ -129,7 +131,7 @@ func TestRingLiveLayout(t *testing.T) {
 // va's ring delivers with a MockRing fed the same frames with the kernel's
 // VLAN offload and filter modelled: same bytes, lengths and flags.
 func TestRingLiveRawFrames(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	n := newVethNet(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -193,7 +195,7 @@ func TestRingLiveRawFrames(t *testing.T) {
 // TestRingLiveICMP pings a from b: a's ring sees the echo requests inbound
 // and its replies outbound.
 func TestRingLiveICMP(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	if _, err := exec.LookPath("ping"); err != nil {
 		t.Skip("ping not found (apt-get install -y iputils-ping)")
 	}
@@ -201,7 +203,7 @@ func TestRingLiveICMP(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ca := collect(openRingIn(t, ctx, n.a, "va", liveOpts))
-	out, err := exec.Command("ip", "netns", "exec", n.b.name, "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.201.0.1").CombinedOutput()
+	out, err := n.b.Command("ping", "-c", "3", "-i", "0.2", "-W", "2", "10.201.0.1").CombinedOutput()
 	if err != nil {
 		t.Fatalf("ping: %v: %s", err, out)
 	}
@@ -228,7 +230,7 @@ func TestRingLiveICMP(t *testing.T) {
 // TestRingLiveLoopback captures on lo, where the kernel shows each packet
 // twice (sent, then received): the ring must deliver it once.
 func TestRingLiveLoopback(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	ns := newTestNS(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -252,10 +254,10 @@ func TestRingLiveLoopback(t *testing.T) {
 // TestRingLiveRawIP captures on a tun device (ARPHRD_NONE): packets start
 // with the IP header and are cut after it.
 func TestRingLiveRawIP(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	ns := newTestNS(t)
 	var tun int
-	if err := ns.do(func() (err error) {
+	if err := ns.Do(func() (err error) {
 		if tun, err = unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0); err != nil {
 			return err
 		}
@@ -269,7 +271,7 @@ func TestRingLiveRawIP(t *testing.T) {
 		t.Skipf("no tun device: %v", err)
 	}
 	defer unix.Close(tun)
-	runIP(t, "-n", ns.name, "link", "set", "fsqltun0", "up")
+	netnstest.IP(t, "-n", ns.Name(), "link", "set", "fsqltun0", "up")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r := openRingIn(t, ctx, ns, "fsqltun0", liveOpts)
@@ -304,7 +306,7 @@ func TestRingLiveRawIP(t *testing.T) {
 // TestRingLiveFanout opens two rings in one fanout group: every packet
 // reaches exactly one of them, and flows spread over both.
 func TestRingLiveFanout(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	n := newVethNet(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -335,10 +337,10 @@ func TestRingLiveFanout(t *testing.T) {
 // TestRingLivePromiscuous checks that the interface is promiscuous while
 // the ring is open, and no longer after Close.
 func TestRingLivePromiscuous(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	n := newVethNet(t)
 	promisc := func() bool {
-		out, err := exec.Command("ip", "-n", n.a.name, "-d", "link", "show", "va").CombinedOutput()
+		out, err := exec.Command("ip", "-n", n.a.Name(), "-d", "link", "show", "va").CombinedOutput()
 		if err != nil {
 			t.Fatalf("ip link show: %v: %s", err, out)
 		}
@@ -367,7 +369,7 @@ func TestRingLivePromiscuous(t *testing.T) {
 // counts drops, Stats accumulates across readings, and the packets kept
 // are exactly the ones not dropped.
 func TestRingLiveDrops(t *testing.T) {
-	requireNetAdmin(t)
+	netnstest.Require(t)
 	n := newVethNet(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

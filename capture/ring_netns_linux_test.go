@@ -6,138 +6,43 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"math/rand/v2"
 	"net"
-	"os"
-	"os/exec"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/flowsql/flowsql/internal/netnstest"
 )
 
 // Helpers for the live ring tests: throw-away network namespaces joined by
-// a veth pair, code run inside a namespace, and a packet collector. Only
-// traffic inside these namespaces is ever sent.
+// a veth pair (made with internal/netnstest), code run inside a namespace,
+// and a packet collector. Only traffic inside these namespaces is ever sent.
 
-// requireNetAdmin skips the test unless it runs as root with iproute2's
-// ip. With CI=true and root, a missing ip is a failure, not a skip.
-func requireNetAdmin(t *testing.T) {
+// newTestNS creates a namespace for one test with IPv6 off (no router
+// solicitations or MLD reports to muddy the counts); t.Cleanup deletes it,
+// also when the test fails.
+func newTestNS(t *testing.T) *netnstest.NS {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("live ring test needs root (CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_ADMIN for namespaces); run the tests as root")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("live ring test: ip (iproute2) not found; CI must have it: apt-get install -y iproute2")
-		}
-		t.Skip("live ring test needs ip from iproute2: apt-get install -y iproute2")
-	}
-}
-
-// runIP runs ip with args and fails the test with its output on error.
-func runIP(t testing.TB, args ...string) {
-	t.Helper()
-	out, err := exec.Command("ip", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
-// testNS is a network namespace made for one test.
-type testNS struct{ name string }
-
-// newTestNS creates a namespace with a unique name, brings its loopback up
-// and turns IPv6 off (no router solicitations or MLD reports to muddy the
-// counts); t.Cleanup deletes it, also when the test fails.
-func newTestNS(t *testing.T) *testNS {
-	t.Helper()
-	ns := &testNS{name: fmt.Sprintf("fsqlring-%08x", rand.Uint32())}
-	runIP(t, "netns", "add", ns.name)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", ns.name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", ns.name, err, out)
-		}
-	})
-	err := ns.do(func() error {
-		for _, p := range []string{"all", "default"} {
-			f := "/proc/sys/net/ipv6/conf/" + p + "/disable_ipv6"
-			if err := os.WriteFile(f, []byte("1"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("namespace %s: disabling IPv6: %v", ns.name, err)
-	}
-	runIP(t, "-n", ns.name, "link", "set", "lo", "up")
-	return ns
-}
-
-// do runs fn on an OS thread switched into the namespace. Sockets and
-// devices fn creates stay in the namespace after it returns. If the thread
-// cannot switch back it stays locked, and the runtime discards it.
-func (ns *testNS) do(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open("/var/run/netns/" + ns.name)
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("setns %s: %w", ns.name, err)
-			return
-		}
-		ferr := fn()
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- errors.Join(ferr, fmt.Errorf("setns back: %w", err))
-			return // thread stays locked and dies with the goroutine
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
+	return netnstest.New(t, "fsqlring-", netnstest.DisableIPv6())
 }
 
 // vethNet is two namespaces joined by a veth pair: va (10.201.0.1) in a,
 // vb (10.201.0.2) in b.
-type vethNet struct {
-	a, b     *testNS
-	ipA, ipB net.IP
-}
+type vethNet struct{ a, b *netnstest.NS }
 
 func newVethNet(t *testing.T) *vethNet {
 	t.Helper()
-	n := &vethNet{a: newTestNS(t), b: newTestNS(t), ipA: net.IPv4(10, 201, 0, 1), ipB: net.IPv4(10, 201, 0, 2)}
-	runIP(t, "-n", n.a.name, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", n.b.name)
-	runIP(t, "-n", n.a.name, "addr", "add", "10.201.0.1/24", "dev", "va")
-	runIP(t, "-n", n.b.name, "addr", "add", "10.201.0.2/24", "dev", "vb")
-	runIP(t, "-n", n.a.name, "link", "set", "va", "up")
-	runIP(t, "-n", n.b.name, "link", "set", "vb", "up")
+	n := &vethNet{a: newTestNS(t), b: newTestNS(t)}
+	netnstest.NewVeth(t, n.a, n.b, "va", "vb", []string{"10.201.0.1/24"}, []string{"10.201.0.2/24"})
 	return n
 }
 
 // openRingIn opens a ring on iface inside ns; t.Cleanup closes it.
-func openRingIn(t *testing.T, ctx context.Context, ns *testNS, iface string, opts RingOptions) *Ring {
+func openRingIn(t *testing.T, ctx context.Context, ns *netnstest.NS, iface string, opts RingOptions) *Ring {
 	t.Helper()
 	var r *Ring
-	if err := ns.do(func() (err error) {
+	if err := ns.Do(func() (err error) {
 		r, err = OpenRing(ctx, iface, opts)
 		return err
 	}); err != nil {
@@ -149,10 +54,10 @@ func openRingIn(t *testing.T, ctx context.Context, ns *testNS, iface string, opt
 
 // udpIn opens a UDP socket in ns bound to laddr ("ip:port"); t.Cleanup
 // closes it.
-func udpIn(t *testing.T, ns *testNS, laddr string) *net.UDPConn {
+func udpIn(t *testing.T, ns *netnstest.NS, laddr string) *net.UDPConn {
 	t.Helper()
 	var c *net.UDPConn
-	if err := ns.do(func() error {
+	if err := ns.Do(func() error {
 		a, err := net.ResolveUDPAddr("udp4", laddr)
 		if err != nil {
 			return err
@@ -172,10 +77,10 @@ type rawSender struct {
 	index int
 }
 
-func rawSenderIn(t *testing.T, ns *testNS, iface string) *rawSender {
+func rawSenderIn(t *testing.T, ns *netnstest.NS, iface string) *rawSender {
 	t.Helper()
 	s := &rawSender{fd: -1}
-	if err := ns.do(func() (err error) {
+	if err := ns.Do(func() (err error) {
 		if s.fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0); err != nil {
 			return err
 		}

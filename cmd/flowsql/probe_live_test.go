@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowsql/flowsql/internal/netnstest"
 	pb "github.com/flowsql/flowsql/internal/pktbuild"
 )
 
@@ -57,8 +58,8 @@ func TestProbeCapturesKnownTraffic(t *testing.T) {
 	requireTool(t, "ping")
 	bin := probeBinary(t)
 	a, b := newLiveNS(t, "a"), newLiveNS(t, "b")
-	newVeth(t, a, b, "vethA", "vethB", lvAddrsA, lvAddrsB)
-	macA, macB := a.mac(t, "vethA"), b.mac(t, "vethB")
+	netnstest.NewVeth(t, a, b, "vethA", "vethB", lvAddrsA, lvAddrsB)
+	macA, macB := a.MAC(t, "vethA"), b.MAC(t, "vethB")
 	udpSink(t, a, lvA, 5353)
 	udpSink(t, a, lvA6, 5353)
 	udpSink(t, a, lvA, 5354)
@@ -74,7 +75,7 @@ func TestProbeCapturesKnownTraffic(t *testing.T) {
 	newUDPSender(t, b, lvUDP, lvA, 5353).send(t, lvUDPCount, lvUDPSize, 1, 0)
 	newUDPSender(t, b, lvUDP6, lvA6, 5353).send(t, lvUDP6Count, lvUDP6Size, 1, 0)
 	newUDPSender(t, b, lvFrag, lvA, 5354).send(t, lvFragCount, lvFragSize, 1, 0)
-	if out, err := b.exec("ping", "-n", "-c", fmt.Sprint(lvPingCount), "-i", "0.2", "-s", fmt.Sprint(lvPingSize),
+	if out, err := b.Command("ping", "-n", "-c", fmt.Sprint(lvPingCount), "-i", "0.2", "-s", fmt.Sprint(lvPingSize),
 		"-I", lvPing.String(), lvA.String()).CombinedOutput(); err != nil {
 		t.Fatalf("ping: %v\n%s", err, out)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowsql/flowsql/internal/netnstest"
 	pb "github.com/flowsql/flowsql/internal/pktbuild"
 )
 
@@ -23,10 +24,10 @@ import (
 
 // liveTopo sets up namespaces a and b with vethA/vethB and a UDP sink on
 // A port 6000.
-func liveTopo(t *testing.T) (a, b *liveNS) {
+func liveTopo(t *testing.T) (a, b *netnstest.NS) {
 	t.Helper()
 	a, b = newLiveNS(t, "a"), newLiveNS(t, "b")
-	newVeth(t, a, b, "vethA", "vethB", lvAddrsA, lvAddrsB)
+	netnstest.NewVeth(t, a, b, "vethA", "vethB", lvAddrsA, lvAddrsB)
 	udpSink(t, a, lvA, 6000)
 	return a, b
 }
@@ -159,7 +160,7 @@ func TestProbeFootprint100kFlows(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "db")
 	probe := startProbe(t, bin, a, db, []string{"vethA"}, "-i", "vethA", "--interval", "3600s")
 	raw := newRawSender(t, b, "vethB")
-	macA, macB := a.mac(t, "vethA"), b.mac(t, "vethB")
+	macA, macB := a.MAC(t, "vethA"), b.MAC(t, "vethB")
 	const flows = 100_000
 	for i := range flows {
 		src := netip.AddrFrom4([4]byte{10, byte(100 + i>>16), byte(i >> 8), byte(i)})

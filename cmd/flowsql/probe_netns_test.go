@@ -5,42 +5,32 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/flowsql/flowsql/internal/netnstest"
 )
 
 // Helpers of the probe's live tests: throw-away network namespaces joined
-// by veth pairs, code run inside a namespace, and the probe (the real
+// by veth pairs (made with internal/netnstest), and the probe (the real
 // binary) and tcpdump run inside one. Traffic is only ever sent inside
 // these namespaces. Names are unique per test, and t.Cleanup removes
 // everything, also when a test fails.
 
-// requireLiveRoot skips the test unless it runs as root with iproute2 and
-// outside -short mode.
+// requireLiveRoot skips the test in -short mode, and unless it runs as
+// root with iproute2 (see netnstest.Require).
 func requireLiveRoot(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("live probe test: skipped in -short mode")
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("live probe test needs root (namespaces, veth pairs, AF_PACKET); run the tests as root")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("live probe test needs ip from iproute2")
-	}
+	netnstest.Require(t)
 }
 
 // requireTool skips the test unless tool is installed.
@@ -51,126 +41,11 @@ func requireTool(t *testing.T, tool string) {
 	}
 }
 
-// ipCmd runs ip with args, failing the test on error.
-func ipCmd(t testing.TB, args ...string) {
+// newLiveNS creates a namespace (its name carries tag) with loopback up
+// and IPv6 noise turned down (no router solicitations, no DAD delays).
+func newLiveNS(t *testing.T, tag string) *netnstest.NS {
 	t.Helper()
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
-// liveNS is a network namespace made for one test.
-type liveNS struct{ name string }
-
-// newLiveNS creates a namespace with loopback up and IPv6 noise turned
-// down (no router solicitations, no DAD delays).
-func newLiveNS(t *testing.T, tag string) *liveNS {
-	t.Helper()
-	ns := &liveNS{name: fmt.Sprintf("fsqp%s-%06x", tag, rand.Uint32()&0xffffff)}
-	ipCmd(t, "netns", "add", ns.name)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", ns.name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", ns.name, err, out)
-		}
-	})
-	err := ns.do(func() error {
-		for _, f := range []string{"all/router_solicitations", "default/router_solicitations", "all/accept_dad", "default/accept_dad"} {
-			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+f, []byte("0"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("namespace %s: %v", ns.name, err)
-	}
-	ipCmd(t, "-n", ns.name, "link", "set", "lo", "up")
-	return ns
-}
-
-// do runs fn on an OS thread switched into the namespace; sockets fn
-// creates stay in the namespace.
-func (ns *liveNS) do(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open("/var/run/netns/" + ns.name)
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("setns %s: %w", ns.name, err)
-			return
-		}
-		ferr := fn()
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- errors.Join(ferr, fmt.Errorf("setns back: %w", err))
-			return // the thread stays locked and dies with the goroutine
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
-}
-
-// exec returns a command that runs inside the namespace.
-func (ns *liveNS) exec(name string, args ...string) *exec.Cmd {
-	return exec.Command("ip", append([]string{"netns", "exec", ns.name, name}, args...)...)
-}
-
-// vethLink is a veth pair from namespace a (name ifA) to b (ifB).
-type vethLink struct {
-	a, b     *liveNS
-	ifA, ifB string
-}
-
-// newVeth creates a veth pair, gives each end its addresses (CIDR form,
-// IPv6 ones nodad) and brings both up.
-func newVeth(t *testing.T, a, b *liveNS, ifA, ifB string, addrsA, addrsB []string) *vethLink {
-	t.Helper()
-	ipCmd(t, "-n", a.name, "link", "add", ifA, "type", "veth", "peer", "name", ifB, "netns", b.name)
-	for _, side := range []struct {
-		ns    *liveNS
-		iface string
-		addrs []string
-	}{{a, ifA, addrsA}, {b, ifB, addrsB}} {
-		for _, addr := range side.addrs {
-			args := []string{"-n", side.ns.name, "addr", "add", addr, "dev", side.iface}
-			if strings.Contains(addr, ":") {
-				args = append(args, "nodad")
-			}
-			ipCmd(t, args...)
-		}
-		ipCmd(t, "-n", side.ns.name, "link", "set", side.iface, "up")
-	}
-	return &vethLink{a: a, b: b, ifA: ifA, ifB: ifB}
-}
-
-// mac returns the hardware address of iface in ns.
-func (ns *liveNS) mac(t *testing.T, iface string) net.HardwareAddr {
-	t.Helper()
-	var hw net.HardwareAddr
-	if err := ns.do(func() error {
-		ifc, err := net.InterfaceByName(iface)
-		if err == nil {
-			hw = ifc.HardwareAddr
-		}
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return hw
+	return netnstest.New(t, "fsqp"+tag+"-", netnstest.QuietIPv6())
 }
 
 // probeProc is a running `flowsql probe`.
@@ -202,9 +77,9 @@ func (s *syncBuffer) String() string {
 
 // startProbe runs bin probe in ns with args, storing in db, and waits
 // until it captures every interface in ifaces (from its status file).
-func startProbe(t *testing.T, bin string, ns *liveNS, db string, ifaces []string, args ...string) *probeProc {
+func startProbe(t *testing.T, bin string, ns *netnstest.NS, db string, ifaces []string, args ...string) *probeProc {
 	t.Helper()
-	cmd := ns.exec(bin, append([]string{"--db", db, "probe", "--metrics", ""}, args...)...)
+	cmd := ns.Command(bin, append([]string{"--db", db, "probe", "--metrics", ""}, args...)...)
 	p := &probeProc{t: t, cmd: cmd, db: db, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
@@ -288,12 +163,12 @@ type tcpdumpProc struct {
 
 // startTcpdump captures iface in ns into a pcap file and waits until it
 // listens.
-func startTcpdump(t *testing.T, ns *liveNS, iface, file string) *tcpdumpProc {
+func startTcpdump(t *testing.T, ns *netnstest.NS, iface, file string) *tcpdumpProc {
 	t.Helper()
 	d := &tcpdumpProc{file: file, errb: &syncBuffer{}}
 	// -B: a 64 MiB kernel buffer, so a loaded CI machine does not make
 	// tcpdump (the reference) drop packets the probe keeps.
-	d.cmd = ns.exec("tcpdump", "-i", iface, "--immediate-mode", "-U", "-B", "65536", "-n", "-s", "0", "-w", file)
+	d.cmd = ns.Command("tcpdump", "-i", iface, "--immediate-mode", "-U", "-B", "65536", "-n", "-s", "0", "-w", file)
 	d.cmd.Stderr = d.errb
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)

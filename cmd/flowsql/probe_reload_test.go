@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flowsql/flowsql/internal/netnstest"
 )
 
 // TestProbeReloadAndInterfaceChanges: SIGHUP adds and removes interfaces
@@ -22,8 +24,8 @@ func TestProbeReloadAndInterfaceChanges(t *testing.T) {
 	a, b := newLiveNS(t, "a"), newLiveNS(t, "b")
 	a1, b1 := netip.MustParseAddr("10.78.1.1"), netip.MustParseAddr("10.78.1.2")
 	a2, b2 := netip.MustParseAddr("10.78.2.1"), netip.MustParseAddr("10.78.2.2")
-	newVeth(t, a, b, "vA1", "vB1", []string{"10.78.1.1/24"}, []string{"10.78.1.2/24"})
-	mk2 := func() { newVeth(t, a, b, "vA2", "vB2", []string{"10.78.2.1/24"}, []string{"10.78.2.2/24"}) }
+	netnstest.NewVeth(t, a, b, "vA1", "vB1", []string{"10.78.1.1/24"}, []string{"10.78.1.2/24"})
+	mk2 := func() { netnstest.NewVeth(t, a, b, "vA2", "vB2", []string{"10.78.2.1/24"}, []string{"10.78.2.2/24"}) }
 	mk2()
 	udpSink(t, a, a1, 7000)
 	udpSink(t, a, a2, 7000) // stays bound while vA2 is gone and back
@@ -74,15 +76,15 @@ func TestProbeReloadAndInterfaceChanges(t *testing.T) {
 	}
 
 	// Down and up: the same ring goes on.
-	ipCmd(t, "-n", a.name, "link", "set", "vA2", "down")
+	netnstest.IP(t, "-n", a.Name(), "link", "set", "vA2", "down")
 	time.Sleep(300 * time.Millisecond)
-	ipCmd(t, "-n", a.name, "link", "set", "vA2", "up")
+	netnstest.IP(t, "-n", a.Name(), "link", "set", "vA2", "up")
 	waitOperUp(t, b, "vB2")
 	want2 += sendTo(b2, a2, 300)
 	processed("vA2", uint64(want2))
 
 	// Gone: the block is written; back with a new index: captured again.
-	ipCmd(t, "-n", a.name, "link", "del", "vA2")
+	netnstest.IP(t, "-n", a.Name(), "link", "del", "vA2")
 	probe.waitStatus("vA2 gone", func(st *probeStatusFile) bool { return !running(st, "vA2") })
 	mk2()
 	waitOperUp(t, b, "vB2")
@@ -113,11 +115,11 @@ func TestProbeReloadAndInterfaceChanges(t *testing.T) {
 }
 
 // waitOperUp waits until iface in ns has carrier (operstate up).
-func waitOperUp(t *testing.T, ns *liveNS, iface string) {
+func waitOperUp(t *testing.T, ns *netnstest.NS, iface string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		out, _ := ns.exec("cat", "/sys/class/net/"+iface+"/operstate").Output()
+		out, _ := ns.Command("cat", "/sys/class/net/"+iface+"/operstate").Output()
 		if string(out) == "up\n" {
 			return
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/flowsql/flowsql/capture"
 	"github.com/flowsql/flowsql/columnar"
+	"github.com/flowsql/flowsql/internal/netnstest"
 	"golang.org/x/sys/unix"
 )
 
@@ -76,10 +77,10 @@ func storedFlows(t *testing.T, dir, iface string) (map[liveKey]liveVal, []column
 
 // udpSink opens a UDP socket on addr:port in ns that reads and discards,
 // so that datagrams to it draw no ICMP error.
-func udpSink(t *testing.T, ns *liveNS, addr netip.Addr, port uint16) {
+func udpSink(t *testing.T, ns *netnstest.NS, addr netip.Addr, port uint16) {
 	t.Helper()
 	var c *net.UDPConn
-	if err := ns.do(func() (err error) {
+	if err := ns.Do(func() (err error) {
 		c, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, port)))
 		return err
 	}); err != nil {
@@ -99,10 +100,10 @@ func udpSink(t *testing.T, ns *liveNS, addr netip.Addr, port uint16) {
 // udpSender is a UDP socket in a namespace sending from src to dst.
 type udpSender struct{ c *net.UDPConn }
 
-func newUDPSender(t *testing.T, ns *liveNS, src, dst netip.Addr, port uint16) *udpSender {
+func newUDPSender(t *testing.T, ns *netnstest.NS, src, dst netip.Addr, port uint16) *udpSender {
 	t.Helper()
 	var c *net.UDPConn
-	if err := ns.do(func() (err error) {
+	if err := ns.Do(func() (err error) {
 		c, err = net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, 0)),
 			net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, port)))
 		return err
@@ -145,10 +146,10 @@ func (s *udpSender) trySend(n, size, burst int, pause time.Duration) (int, error
 
 // tcpExchange opens one TCP connection from client (in nsC) to server:port
 // (a listener in nsS), sends req bytes, receives resp bytes and closes.
-func tcpExchange(t *testing.T, nsS, nsC *liveNS, server, client netip.Addr, port uint16, req, resp int) {
+func tcpExchange(t *testing.T, nsS, nsC *netnstest.NS, server, client netip.Addr, port uint16, req, resp int) {
 	t.Helper()
 	var ln net.Listener
-	if err := nsS.do(func() (err error) {
+	if err := nsS.Do(func() (err error) {
 		ln, err = net.Listen("tcp", netip.AddrPortFrom(server, port).String())
 		return err
 	}); err != nil {
@@ -171,7 +172,7 @@ func tcpExchange(t *testing.T, nsS, nsC *liveNS, server, client netip.Addr, port
 		_, srvErr = c.Write(make([]byte, resp))
 	})
 	var conn net.Conn
-	if err := nsC.do(func() (err error) {
+	if err := nsC.Do(func() (err error) {
 		d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(client, 0)), Timeout: 5 * time.Second}
 		conn, err = d.Dial("tcp", netip.AddrPortFrom(server, port).String())
 		return err
@@ -198,10 +199,10 @@ type rawSender struct {
 	sa unix.SockaddrLinklayer
 }
 
-func newRawSender(t *testing.T, ns *liveNS, iface string) *rawSender {
+func newRawSender(t *testing.T, ns *netnstest.NS, iface string) *rawSender {
 	t.Helper()
 	s := &rawSender{fd: -1}
-	if err := ns.do(func() error {
+	if err := ns.Do(func() error {
 		ifc, err := net.InterfaceByName(iface)
 		if err != nil {
 			return err
