@@ -27,36 +27,11 @@ import (
 //     protocol) for all: non-first fragments then move from the port-0 row
 //     to their datagram's row, which changes 5-tuples but not those sums.
 //
-// oracleNotIP lists the records where this decoder legitimately disagrees
-// with tshark; the oracle is corrected by exactly those rows before
-// comparing (here and in TestIngestCorpus), so any other difference fails.
-
-// oracleNotIP maps a capture file to the oracle rows that this decoder
-// counts as not IP, with the reason.
-var oracleNotIP = map[string]struct {
-	reason string
-	notIP  []testdata.Flow
-}{
-	"pcapplusplus_null_loopback.pcap": {
-		reason: "packet 3 has the NULL header 0f 00 08 00, not an address family; tshark reads " +
-			"0x0800 in it as an EtherType, a strict decoder calls the frame non-IP (oracle README)",
-		notIP: []testdata.Flow{{Src: netip.MustParseAddr("10.0.0.138"), Dst: netip.MustParseAddr("10.0.0.1"),
-			SrcPort: 53, DstPort: 58125, Proto: 17, Packets: 1, Bytes: 397}},
-	},
-}
-
 // readAdjustedOracle reads the oracle files of capture name in dir,
-// corrected by oracleNotIP.
+// corrected by the documented exceptions in testdata.NotIP.
 func readAdjustedOracle(t testing.TB, dir, name string) (testdata.Summary, []testdata.Flow) {
 	t.Helper()
-	sum, flows := testdata.ReadOracle(t, dir, name)
-	for _, row := range oracleNotIP[name].notIP {
-		var err error
-		if flows, err = testdata.MoveToNonIP(&sum, flows, row); err != nil {
-			t.Fatalf("%s: adjustment: %v", name, err)
-		}
-	}
-	return sum, flows
+	return testdata.ReadAdjustedOracle(t, dir, name)
 }
 
 // decCounts holds the summary counts the test compares.
@@ -190,9 +165,6 @@ func TestDecodeOracle(t *testing.T) {
 				t.Errorf("TCP/UDP packets with port 0: %d without fragment table, %d with it", z0, z1)
 			} else if z0 > 0 {
 				t.Logf("fragment table gave ports to %d of %d TCP/UDP packets without them", z0-z1, z0)
-			}
-			if r := oracleNotIP[name].reason; r != "" {
-				t.Logf("oracle adjusted: %s", r)
 			}
 		})
 	}

@@ -84,3 +84,41 @@ func MoveToNonIP(sum *Summary, flows []Flow, row Flow) ([]Flow, error) {
 	sum.NonIPPackets += row.Packets
 	return flows, nil
 }
+
+// NotIPException is an oracle row that flowsql, by design, counts as not
+// IP, with the reason.
+type NotIPException struct {
+	Reason string
+	Rows   []Flow
+}
+
+// NotIP lists, per capture file, the records where flowsql's decoder
+// legitimately disagrees with tshark. Tests correct the oracle by exactly
+// these rows (ReadAdjustedOracle), so any other difference fails.
+var NotIP = map[string]NotIPException{
+	"pcapplusplus_null_loopback.pcap": {
+		Reason: "packet 3 has the NULL header 0f 00 08 00, not an address family; tshark reads " +
+			"0x0800 in it as an EtherType, a strict decoder calls the frame non-IP (oracle README)",
+		Rows: []Flow{{Src: netip.MustParseAddr("10.0.0.138"), Dst: netip.MustParseAddr("10.0.0.1"),
+			SrcPort: 53, DstPort: 58125, Proto: 17, Packets: 1, Bytes: 397}},
+	},
+}
+
+// ReadAdjustedOracle reads the oracle of capture name in dir corrected by
+// NotIP, logging the reason of any correction.
+func ReadAdjustedOracle(tb testing.TB, dir, name string) (Summary, []Flow) {
+	tb.Helper()
+	sum, flows := ReadOracle(tb, dir, name)
+	ex, ok := NotIP[name]
+	if !ok {
+		return sum, flows
+	}
+	tb.Logf("known difference with tshark: %s", ex.Reason)
+	for _, row := range ex.Rows {
+		var err error
+		if flows, err = MoveToNonIP(&sum, flows, row); err != nil {
+			tb.Fatalf("%s: oracle adjustment: %v", name, err)
+		}
+	}
+	return sum, flows
+}
