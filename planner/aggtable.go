@@ -23,6 +23,9 @@ type aggTable struct {
 	// for a worker's own table): partBufs.flush and absorbLocked hold
 	// the partition's lock.
 	locks []sync.Mutex
+	// bySip is set while parts are sip ranges (sippart.go) instead of
+	// hash partitions; byHash repartitions before any lookup.
+	bySip bool
 }
 
 const (
@@ -49,6 +52,9 @@ func (a *aggTable) part(h uint64) *groupTable {
 
 // find returns the table and group of key k, adding it when new.
 func (a *aggTable) find(k []uint64) (*groupTable, uint32, error) {
+	if err := a.byHash(); err != nil {
+		return nil, 0, err
+	}
 	h := a.parts[0].hash(k)
 	t := a.part(h)
 	g, err := t.findHashed(h, k)
@@ -66,6 +72,9 @@ func (a *aggTable) len() int {
 
 // split partitions a single table.
 func (a *aggTable) split() error {
+	if err := a.byHash(); err != nil {
+		return err
+	}
 	if a.partitioned() || a.nk == 0 {
 		return nil
 	}

@@ -29,8 +29,10 @@ type execution struct {
 	dict   dictStats
 
 	sharedMu sync.Mutex
-	shared   *aggTable // the workers' common partitioned table, once one outgrows the caches
-	workers  int       // workers running
+	shared   *aggTable            // the workers' common partitioned table, once one outgrows the caches
+	workers  int                  // workers running
+	sp       *sipPlan             // the sip ranges, when partitioning by sip (sippart.go)
+	spBufs   map[*worker]*sipBufs // the workers' range buffers; read-only while they run
 }
 
 // Execute runs the plan on db and returns the final result: it is
@@ -50,8 +52,17 @@ func (p *Plan) Execute(ctx context.Context, db *columnar.DB) (*Result, error) {
 // are merged before returning. The context is checked for every block and
 // every 65536 rows. A damaged chunk skips its block with a warning in the
 // partial's Stats; other failures stop the query. The caller releases the
-// partial (Release) or hands it to Merge or Finish.
+// partial (Release) or hands it to Merge or Finish. When sip is a group
+// key of a query over many blocks sorted by sip, rows are instead
+// partitioned by sip address range and each range aggregated alone
+// (sippart.go).
 func (p *Plan) ExecutePartial(ctx context.Context, db *columnar.DB) (*Partial, error) {
+	return p.executePartial(ctx, db, sipMinBlocks)
+}
+
+// executePartial is ExecutePartial, partitioning by sip range from
+// sipMin candidate blocks on.
+func (p *Plan) executePartial(ctx context.Context, db *columnar.DB, sipMin int) (*Partial, error) {
 	start := time.Now()
 	if db == nil {
 		return nil, ErrNilDB
@@ -82,12 +93,17 @@ func (p *Plan) ExecutePartial(ctx context.Context, db *columnar.DB) (*Partial, e
 	st.Interfaces = slices.Compact(st.Interfaces)
 	e.hostID = e.strs.intern(e.host)
 	e.limit = newLimitTracker(p, len(e.cands))
+	if e.sp, err = e.sipPartition(ctx, sipMin); err != nil {
+		e.addrs.t.release()
+		return nil, err
+	}
 
 	workers, err := e.run(ctx)
 	for _, w := range workers {
 		w.releaseScratch()
 	}
 	if err != nil {
+		e.releaseSipBufs()
 		for _, w := range workers {
 			w.release()
 		}
@@ -102,7 +118,12 @@ func (p *Plan) ExecutePartial(ctx context.Context, db *columnar.DB) (*Partial, e
 		st.add(&w.st)
 		cols |= w.colsRead
 	}
-	part, err := e.mergeWorkers(workers)
+	var part *Partial
+	if e.sp != nil {
+		part, err = e.sipFinish(ctx, workers)
+	} else {
+		part, err = e.mergeWorkers(workers)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -210,6 +231,12 @@ func (e *execution) run(ctx context.Context) ([]*worker, error) {
 	workers := make([]*worker, n)
 	for i := range workers {
 		workers[i] = newWorker(ctx, e)
+	}
+	if e.sp != nil {
+		e.spBufs = make(map[*worker]*sipBufs, n)
+		for _, w := range workers {
+			e.spBufs[w] = newSipBufs(e.sp, e.p.layout.nk, e.p.states)
+		}
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup

@@ -42,6 +42,9 @@ func (w *worker) aggBatch(lo, n int, sel []int32, cnt int) error {
 			p.layout.orColumn(w.keys, k, v)
 		}
 	}
+	if w.e.sp != nil {
+		return w.sipAppend(lo, n, sel, cnt)
+	}
 	if w.bufs != nil {
 		return w.scatterBatch(lo, n, sel, cnt)
 	}
