@@ -142,6 +142,9 @@ func checkSchemaMessage(meta []byte, bodyLen int, enc Encoding) error {
 	if !ok {
 		return fmt.Errorf("field table out of bounds")
 	}
+	if !schema.slotsInBounds() || !field.slotsInBounds() {
+		return fmt.Errorf("schema or field table slot out of bounds")
+	}
 	if field.has(4) {
 		return fmt.Errorf("field is dictionary-encoded")
 	}
@@ -282,6 +285,19 @@ func fbTableAt(buf []byte, pos int64) (fbTable, bool) {
 
 // has reports whether field slot is present.
 func (t fbTable) has(slot int) bool { return t.fieldPos(slot) >= 0 }
+
+// slotsInBounds reports whether every present field of the table starts
+// inside the buffer (arrow-go reads scalars such as a field's nullable flag
+// without bounds checks, so a field pointing past the end must be refused
+// here, before arrow-go sees the stream).
+func (t fbTable) slotsInBounds() bool {
+	for slot := 0; 4+2*slot+2 <= t.vtLen; slot++ {
+		if p := t.fieldPos(slot); p >= len(t.buf) {
+			return false
+		}
+	}
+	return true
+}
 
 // fieldPos returns the absolute position of field slot, or -1 if absent.
 func (t fbTable) fieldPos(slot int) int {
