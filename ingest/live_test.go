@@ -5,13 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"reflect"
-	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/flowsql/flowsql/capture"
 	"github.com/flowsql/flowsql/columnar"
+	"github.com/flowsql/flowsql/columnar/columnartest"
 	"golang.org/x/sys/unix"
 )
 
@@ -81,31 +81,6 @@ func referenceBlocks(t *testing.T, interval time.Duration, frames []capture.Mock
 	return sink.written()
 }
 
-// sortRows returns b's rows in a canonical order, times and counters kept.
-func sortRows(b *columnar.Block) *columnar.Block {
-	idx := make([]int, b.Len())
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(x, y int) int {
-		if c := slices.Compare(b.SIP[x][:], b.SIP[y][:]); c != 0 {
-			return c
-		}
-		if c := slices.Compare(b.DIP[x][:], b.DIP[y][:]); c != 0 {
-			return c
-		}
-		if b.DPort[x] != b.DPort[y] {
-			return int(b.DPort[x]) - int(b.DPort[y])
-		}
-		return int(b.Proto[x]) - int(b.Proto[y])
-	})
-	out := &columnar.Block{Iface: b.Iface, Start: b.Start, End: b.End, NonIP: b.NonIP, ParseErrors: b.ParseErrors}
-	for _, i := range idx {
-		out.Append(b.SIP[i], b.DIP[i], b.DPort[i], b.Proto[i], b.BytesIn[i], b.BytesOut[i], b.PacketsIn[i], b.PacketsOut[i])
-	}
-	return out
-}
-
 // sameRows fails unless got and want hold the same blocks, rows in any
 // order; block ends are compared only when ends is set.
 func sameRows(t *testing.T, got, want []*columnar.Block, ends bool) {
@@ -114,7 +89,7 @@ func sameRows(t *testing.T, got, want []*columnar.Block, ends bool) {
 		t.Fatalf("%d blocks, want %d", len(got), len(want))
 	}
 	for i := range got {
-		g, w := sortRows(got[i]), sortRows(want[i])
+		g, w := columnartest.SortedRows(got[i]), columnartest.SortedRows(want[i])
 		if !ends {
 			g.End = w.End
 		}

@@ -9,12 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/flowsql/flowsql/capture"
 	"github.com/flowsql/flowsql/columnar"
+	"github.com/flowsql/flowsql/columnar/columnartest"
 	pb "github.com/flowsql/flowsql/internal/pktbuild"
 )
 
@@ -181,32 +181,7 @@ func readAllBlocks(t *testing.T, dir string) map[blockKey]*columnar.Block {
 		if err != nil {
 			t.Fatalf("read block %s@%d: %v", metas[i].Iface, metas[i].Start, err)
 		}
-		out[blockKey{b.Iface, b.Start}] = sortedRows(b)
-	}
-	return out
-}
-
-// sortedRows returns b with its rows in a canonical order.
-func sortedRows(b *columnar.Block) *columnar.Block {
-	idx := make([]int, b.Len())
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(x, y int) int {
-		if c := slices.Compare(b.SIP[x][:], b.SIP[y][:]); c != 0 {
-			return c
-		}
-		if c := slices.Compare(b.DIP[x][:], b.DIP[y][:]); c != 0 {
-			return c
-		}
-		if b.DPort[x] != b.DPort[y] {
-			return int(b.DPort[x]) - int(b.DPort[y])
-		}
-		return int(b.Proto[x]) - int(b.Proto[y])
-	})
-	out := &columnar.Block{Iface: b.Iface, Start: b.Start, End: b.End, NonIP: b.NonIP, ParseErrors: b.ParseErrors}
-	for _, i := range idx {
-		out.Append(b.SIP[i], b.DIP[i], b.DPort[i], b.Proto[i], b.BytesIn[i], b.BytesOut[i], b.PacketsIn[i], b.PacketsOut[i])
+		out[blockKey{b.Iface, b.Start}] = columnartest.SortedRows(b)
 	}
 	return out
 }

@@ -4,8 +4,11 @@
 package columnartest
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/flowsql/flowsql/columnar"
@@ -47,4 +50,23 @@ func MustCheck(t testing.TB, db *columnar.DB) {
 	if err := db.Close(); err != nil {
 		t.Errorf("columnartest: close %s: %v", db.Dir(), err)
 	}
+}
+
+// SortedRows returns a copy of b with its rows in a canonical order (sip,
+// dip, dport, proto), so tests can compare blocks whose rows were written
+// in different orders. Times and counters are kept.
+func SortedRows(b *columnar.Block) *columnar.Block {
+	idx := make([]int, b.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(x, y int) int {
+		return cmp.Or(bytes.Compare(b.SIP[x][:], b.SIP[y][:]), bytes.Compare(b.DIP[x][:], b.DIP[y][:]),
+			cmp.Compare(b.DPort[x], b.DPort[y]), cmp.Compare(b.Proto[x], b.Proto[y]))
+	})
+	out := &columnar.Block{Iface: b.Iface, Start: b.Start, End: b.End, NonIP: b.NonIP, ParseErrors: b.ParseErrors}
+	for _, i := range idx {
+		out.Append(b.SIP[i], b.DIP[i], b.DPort[i], b.Proto[i], b.BytesIn[i], b.BytesOut[i], b.PacketsIn[i], b.PacketsOut[i])
+	}
+	return out
 }
