@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"github.com/flowsql/flowsql/internal/units"
 	"sync/atomic"
 )
 
@@ -27,7 +28,7 @@ func (b *budget) reserve(n int64, what string) error {
 	if b.limit > 0 && used > b.limit {
 		b.used.Add(-n)
 		return fmt.Errorf("%w: %s needs %s more, the query already holds %s of its budget of %s (Options.MemoryBudget); narrow the time range or the grouping, or raise the budget",
-			ErrMemoryBudget, what, formatBytes(n), formatBytes(used-n), formatBytes(b.limit))
+			ErrMemoryBudget, what, units.Bytes(uint64(n)), units.Bytes(uint64(used-n)), units.Bytes(uint64(b.limit)))
 	}
 	for {
 		p := b.peak.Load()
@@ -43,18 +44,4 @@ func (b *budget) release(n int64) {
 	if b != nil && n > 0 {
 		b.used.Add(-n)
 	}
-}
-
-// formatBytes prints a byte count with a binary unit.
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"fmt"
+	"github.com/flowsql/flowsql/internal/units"
 	"math"
 	"strings"
 	"time"
@@ -57,7 +58,7 @@ func (p *Plan) Explain(ctx context.Context, db *columnar.DB) (string, error) {
 	line("blocks", "%d stored, %d candidates (FROM and time range)", st.stored, st.BlocksTotal)
 	line("pruned", "time %d, interface %d, statistics %d, dictionary %d (%d dictionary chunks probed)",
 		st.PrunedTime, st.PrunedIface, st.PrunedStats, st.PrunedDict, st.dictProbes)
-	line("read", "%d blocks, %d answered from statistics; %d chunks, %s on disk", st.BlocksRead, st.BlocksFromStats, st.ChunksRead, formatBytes(st.BytesRead))
+	line("read", "%d blocks, %d answered from statistics; %d chunks, %s on disk", st.BlocksRead, st.BlocksFromStats, st.ChunksRead, units.Bytes(uint64(st.BytesRead)))
 	for _, n := range p.notes(blockLen) {
 		line("note", "%s", n)
 	}

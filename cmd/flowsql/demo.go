@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"github.com/flowsql/flowsql/internal/units"
 	"os"
 	"path/filepath"
 	"time"
@@ -49,7 +50,7 @@ func (a *app) demo(ctx context.Context) error {
 	}
 	if len(blocks) == 0 {
 		fmt.Fprintf(a.stdout, "ingesting the embedded sample capture (%s gzipped) into %s as interface %s\n",
-			humanBytes(uint64(len(sampleCapture))), a.db, demoIface)
+			units.Bytes(uint64(len(sampleCapture))), a.db, demoIface)
 		if err := ingestSample(ctx, db, a); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flowsql/flowsql/internal/units"
 	"path/filepath"
 	"strings"
 	"time"
@@ -187,7 +188,7 @@ func (a *app) export(ctx context.Context, f exportFlags, out string) error {
 	a.printWarnings(rep.warnings)
 	size := ""
 	if dst.size >= 0 {
-		size = ", " + humanBytes(uint64(dst.size))
+		size = ", " + units.Bytes(uint64(dst.size))
 	}
 	fmt.Fprintf(a.stderr, "exported %d rows to %s (%s%s) from %d blocks in %s\n",
 		rep.rows, out, format, size, rep.blocks, formatTook(time.Since(began)))

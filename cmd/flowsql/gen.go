@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flowsql/flowsql/internal/units"
 	"strings"
 	"time"
 
@@ -103,7 +104,7 @@ func (a *app) gen(ctx context.Context, f genFlags) error {
 	if isTerminal(a.stderr) {
 		progress = func(r gen.Report, total int) {
 			fmt.Fprintf(a.stderr, "\r%d/%d blocks, %s rows (%s rows/s)   ",
-				r.Blocks, total, humanCount(uint64(r.Rows)), humanCount(uint64(float64(r.Rows)/time.Since(began).Seconds())))
+				r.Blocks, total, units.Count(uint64(r.Rows)), units.Count(uint64(float64(r.Rows)/time.Since(began).Seconds())))
 		}
 	}
 	rep, err := gen.Generate(ctx, db, cfg, progress)
@@ -131,8 +132,8 @@ func (a *app) gen(ctx context.Context, f genFlags) error {
 		perRow = float64(disk) / float64(rep.Rows)
 	}
 	fmt.Fprintf(a.stdout, "wrote %d blocks (%s, %s .. %s UTC): %d rows, %d packets, %s of traffic\n",
-		rep.Blocks, strings.Join(cfg.Ifaces, ", "), timeUTC(cfg.Start.Unix()), timeUTC(end.Unix()), rep.Rows, rep.Packets, humanBytes(rep.Bytes))
-	fmt.Fprintf(a.stdout, "on disk: %s of column chunks, %.2f bytes per row\n", humanBytes(uint64(disk)), perRow)
-	fmt.Fprintf(a.stdout, "took %.2fs (%s rows/s)\n", took.Seconds(), humanCount(uint64(float64(rep.Rows)/max(took.Seconds(), 1e-9))))
+		rep.Blocks, strings.Join(cfg.Ifaces, ", "), timeUTC(cfg.Start.Unix()), timeUTC(end.Unix()), rep.Rows, rep.Packets, units.Bytes(rep.Bytes))
+	fmt.Fprintf(a.stdout, "on disk: %s of column chunks, %.2f bytes per row\n", units.Bytes(uint64(disk)), perRow)
+	fmt.Fprintf(a.stdout, "took %.2fs (%s rows/s)\n", took.Seconds(), units.Count(uint64(float64(rep.Rows)/max(took.Seconds(), 1e-9))))
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/flowsql/flowsql/internal/units"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,7 +79,7 @@ func (a *app) ingest(ctx context.Context, f ingestFlags, files []string) error {
 		opts.Progress = func(s ingest.Stats) {
 			rate := float64(s.Packets) / time.Since(start).Seconds()
 			fmt.Fprintf(a.stderr, "\r%s packets, %s, %s flows in %d blocks (%s packets/s)   ",
-				humanCount(s.Packets), humanBytes(s.Bytes), humanCount(s.Flows), s.Blocks, humanCount(uint64(rate)))
+				units.Count(s.Packets), units.Bytes(s.Bytes), units.Count(s.Flows), s.Blocks, units.Count(uint64(rate)))
 		}
 	}
 	chain := capture.NewChain(items)
@@ -104,7 +105,7 @@ func (a *app) ingest(ctx context.Context, f ingestFlags, files []string) error {
 		}
 		if len(rep.Days) > 0 {
 			fmt.Fprintf(a.stdout, "retention: dropped %d days (%d blocks, %s); %s left\n",
-				len(rep.Days), rep.Blocks, humanBytes(uint64(rep.Bytes)), humanBytes(uint64(rep.Remaining)))
+				len(rep.Days), rep.Blocks, units.Bytes(uint64(rep.Bytes)), units.Bytes(uint64(rep.Remaining)))
 		}
 	}
 	if failed {
@@ -116,7 +117,7 @@ func (a *app) ingest(ctx context.Context, f ingestFlags, files []string) error {
 func (a *app) printIngestStats(s ingest.Stats, took time.Duration) {
 	for _, is := range s.Ifaces {
 		fmt.Fprintf(a.stdout, "%s: %d packets, %s, %d flows in %d blocks; %d non-IP, %d parse errors\n",
-			is.Name, is.Packets, humanBytes(is.Bytes), is.Flows, is.Blocks, is.NonIP, is.ParseErrors)
+			is.Name, is.Packets, units.Bytes(is.Bytes), is.Flows, is.Blocks, is.NonIP, is.ParseErrors)
 		if is.Overflow > 0 {
 			fmt.Fprintf(a.stdout, "%s: %d packets of new flows dropped: a block reached the flow limit\n", is.Name, is.Overflow)
 		}
@@ -126,7 +127,7 @@ func (a *app) printIngestStats(s ingest.Stats, took time.Duration) {
 		rate = float64(s.Packets) / took.Seconds()
 	}
 	fmt.Fprintf(a.stdout, "total: %d packets, %d flows in %d blocks, %.2fs (%s packets/s)\n",
-		s.Packets, s.Flows, s.Blocks, took.Seconds(), humanCount(uint64(rate)))
+		s.Packets, s.Flows, s.Blocks, took.Seconds(), units.Count(uint64(rate)))
 }
 
 // reportRecovery tells what opening the store repaired after a crash.

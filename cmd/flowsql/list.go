@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/flowsql/flowsql/internal/units"
 	"text/tabwriter"
 	"time"
 
@@ -79,8 +80,8 @@ func writeSummaryTable(a *app, sums []columnar.IfaceSummary) {
 	fmt.Fprintln(tw, "IFACE\tFIRST BLOCK (UTC)\tLAST BLOCK (UTC)\tBLOCKS\tFLOWS\tPACKETS\tBYTES\tNON-IP\tPARSE ERR\tON DISK\t")
 	for _, s := range sums {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%s\t\n", s.Iface, timeUTC(s.First), timeUTC(s.Last),
-			s.Blocks, humanCount(s.Flows), humanCount(s.Packets), humanBytes(s.Bytes), s.NonIP, s.ParseErrors,
-			humanBytes(uint64(s.DiskBytes)))
+			s.Blocks, units.Count(s.Flows), units.Count(s.Packets), units.Bytes(s.Bytes), s.NonIP, s.ParseErrors,
+			units.Bytes(uint64(s.DiskBytes)))
 	}
 	tw.Flush()
 }

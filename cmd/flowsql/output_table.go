@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"github.com/flowsql/flowsql/internal/units"
 	"math"
 	"strconv"
 	"strings"
@@ -35,9 +36,9 @@ func tableCell(c *planner.Column, u unit, i int) string {
 	case planner.TypeUint:
 		switch u {
 		case unitBytes:
-			return humanBytes(c.Uints[i])
+			return units.Bytes(c.Uints[i])
 		case unitPackets:
-			return humanCount(c.Uints[i])
+			return units.Count(c.Uints[i])
 		}
 	}
 	return strconv.FormatUint(c.Uints[i], 10)
@@ -51,11 +52,11 @@ func humanFloat(f float64, u unit) string {
 	case u == unitBytes && f < 1024:
 		return strconv.FormatFloat(f, 'f', 0, 64) + " B"
 	case u == unitBytes:
-		return humanBytes(uint64(math.Round(f)))
+		return units.Bytes(uint64(math.Round(f)))
 	case f < 1000:
 		return strconv.FormatFloat(f, 'f', 1, 64)
 	case u == unitPackets:
-		return humanCount(uint64(math.Round(f)))
+		return units.Count(uint64(math.Round(f)))
 	}
 	return strconv.FormatFloat(f, 'f', 1, 64)
 }
@@ -156,12 +157,12 @@ func footer(res *planner.Result, agg, grouped bool, took time.Duration) []string
 		l += " (" + strings.Join(why, ", ") + ")"
 	}
 	out = append(out, l)
-	scanned := humanCount(uint64(max(st.RowsScanned, 0))) + " rows"
+	scanned := units.Count(uint64(max(st.RowsScanned, 0))) + " rows"
 	if st.RowsScanned == 1 {
 		scanned = "1 row"
 	}
 	out = append(out, fmt.Sprintf("read %s in %s (%s scanned); took %s",
-		humanBytes(uint64(max(st.BytesRead, 0))), plural(st.ChunksRead, "chunk"), scanned, formatTook(took)))
+		units.Bytes(uint64(max(st.BytesRead, 0))), plural(st.ChunksRead, "chunk"), scanned, formatTook(took)))
 	if st.BlocksDamaged > 0 || len(st.Warnings) > 0 {
 		out = append(out, fmt.Sprintf("warning: %s damaged and skipped (details on stderr)", plural(max(st.BlocksDamaged, len(st.Warnings)), "block")))
 	}

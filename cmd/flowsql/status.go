@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flowsql/flowsql/internal/units"
 	"os"
 	"syscall"
 	"text/tabwriter"
@@ -121,7 +122,7 @@ func (a *app) printStatus(st *probeStatusFile, state probeState, now time.Time) 
 			last = now.Sub(*s.LastWrite).Round(time.Second).String() + " ago"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t\n", s.Iface, state,
-			s.KernelPackets, s.KernelDrops, s.Freezes, s.Packets, humanBytes(s.Bytes),
+			s.KernelPackets, s.KernelDrops, s.Freezes, s.Packets, units.Bytes(s.Bytes),
 			s.ParseErrors, s.NonIP, s.OpenFlows, s.Blocks, last)
 	}
 	tw.Flush()
