@@ -76,7 +76,16 @@ func FuzzChunk(f *testing.F) {
 		defer buf.Release()
 
 		fast, err1 := decodeChunk("fuzz", &ref, h.Start, buf, dec, mem)
-		slow, err2 := decodeChunkArrow("fuzz", &ref, h.Start, buf, mem)
+		// arrow-go, the reference decoder, panics inside its IPC reader on a
+		// bad compressed buffer after allocating the output (v18.8.0,
+		// file_reader.go ipcSource.buffer); the panic is recovered into an
+		// error but that buffer is never released. So its memory is
+		// checked only when it succeeds; the store's decoder is always.
+		slowMem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		slow, err2 := decodeChunkArrow("fuzz", &ref, h.Start, buf, slowMem)
+		if err2 == nil {
+			defer slowMem.AssertSize(t, 0)
+		}
 		for _, err := range []error{err1, err2} {
 			var ce *CorruptError
 			if err != nil && (!errors.Is(err, ErrCorrupt) || !errors.As(err, &ce) || ce.Offset != fileHeaderLen) {
@@ -92,8 +101,12 @@ func FuzzChunk(f *testing.F) {
 		if slow != nil {
 			defer slow.Release()
 		}
-		if (err1 == nil) != (err2 == nil) {
-			t.Fatalf("decoders disagree: store %v, arrow-go %v", err1, err2)
+		// The store's decoder may be stricter than arrow-go's (it refuses,
+		// say, a ZSTD frame that holds more than the buffer's declared
+		// size, which arrow-go silently cuts), but it must never accept a
+		// chunk the reference refuses, nor decode one differently.
+		if err1 == nil && err2 != nil {
+			t.Fatalf("the store accepts a chunk arrow-go refuses: %v", err2)
 		}
 		if fast != nil && !array.Equal(fast, slow) {
 			t.Fatal("decoders return different arrays")

@@ -61,7 +61,7 @@ func scanStream(payload []byte, h *frameHeader) (ipcLayout, error) {
 	if l.schema, pos, err = nextMessage(payload, pos); err != nil {
 		return l, fmt.Errorf("schema message: %w", err)
 	}
-	if err := checkSchemaMessage(payload[l.schema.metaOff:l.schema.metaOff+l.schema.metaLen], l.schema.bodyLen, h.Encoding); err != nil {
+	if err := checkSchemaMessage(payload[l.schema.metaOff:l.schema.metaOff+l.schema.metaLen], l.schema.bodyLen, h); err != nil {
 		return l, fmt.Errorf("schema message: %w", err)
 	}
 	if l.batch, pos, err = nextMessage(payload, pos); err != nil {
@@ -113,7 +113,7 @@ func nextMessage(p []byte, pos int) (ipcMsg, int, error) {
 	return m, pos + int(bodyLen), nil
 }
 
-func checkSchemaMessage(meta []byte, bodyLen int, enc Encoding) error {
+func checkSchemaMessage(meta []byte, bodyLen int, h *frameHeader) error {
 	msg, _ := fbRoot(meta)
 	if t := msg.i64(1, 0, 1); t != fbHeaderSchema {
 		return fmt.Errorf("header type %d, want %d (Schema)", t, fbHeaderSchema)
@@ -125,6 +125,12 @@ func checkSchemaMessage(meta []byte, bodyLen int, enc Encoding) error {
 	if !ok {
 		return fmt.Errorf("schema table out of bounds")
 	}
+	if !msg.slotsInBounds() {
+		return fmt.Errorf("message table slot out of bounds")
+	}
+	if _, n, ok := msg.vector(4, 4); !ok || n != 0 {
+		return fmt.Errorf("message has %d custom metadata entries (bounds ok: %v), want 0", n, ok)
+	}
 	fields, n, ok := schema.vector(1, 4)
 	if !ok || n != 1 {
 		return fmt.Errorf("schema has %d fields (bounds ok: %v), want 1", n, ok)
@@ -132,8 +138,8 @@ func checkSchemaMessage(meta []byte, bodyLen int, enc Encoding) error {
 	if e := schema.i64(0, 0, 2); e != 0 {
 		return fmt.Errorf("schema endianness %d, want 0 (little)", e)
 	}
-	if _, _, ok := schema.vector(2, 4); !ok {
-		return fmt.Errorf("schema custom metadata out of bounds")
+	if _, n, ok := schema.vector(2, 4); !ok || n != 0 {
+		return fmt.Errorf("schema has %d custom metadata entries (bounds ok: %v), want 0", n, ok)
 	}
 	if _, _, ok := schema.vector(3, 8); !ok {
 		return fmt.Errorf("schema features out of bounds")
@@ -151,16 +157,36 @@ func checkSchemaMessage(meta []byte, bodyLen int, enc Encoding) error {
 	if _, n, ok := field.vector(5, 4); !ok || n != 0 {
 		return fmt.Errorf("field has %d children (bounds ok: %v), want 0", n, ok)
 	}
-	if _, _, ok := field.vector(6, 4); !ok {
-		return fmt.Errorf("field custom metadata out of bounds")
+	// The field must be the one the writer writes (name, not nullable, no
+	// metadata): arrow-go compares the whole field with the expected schema,
+	// and both readers must accept the same chunks.
+	if _, n, ok := field.vector(6, 4); !ok || n != 0 {
+		return fmt.Errorf("field has %d custom metadata entries (bounds ok: %v), want 0", n, ok)
 	}
-	if _, _, ok := field.vector(0, 1); !ok {
+	nameAt, nameLen, ok := field.vector(0, 1)
+	if !ok {
 		return fmt.Errorf("field name out of bounds")
 	}
-	return checkFieldType(field, enc)
+	if name := field.buf[nameAt : nameAt+nameLen]; !isChunkFieldName(name, h.Column, h.Part) {
+		return fmt.Errorf("field name %q, want %q", name, chunkFieldName(h.Column, h.Part))
+	}
+	if nullable := field.i64(1, 0, 1); nullable != 0 {
+		return fmt.Errorf("field is nullable (%d), want not", nullable)
+	}
+	return checkFieldType(field, h.Encoding)
 }
 
 // checkFieldType checks the field's type union against the encoding.
+// isChunkFieldName reports whether name is chunkFieldName(c, p), without
+// allocating.
+func isChunkFieldName(name []byte, c ColumnID, p Part) bool {
+	col := c.String()
+	if p == PartDict {
+		return len(name) == len(col)+5 && string(name[:len(col)]) == col && string(name[len(col):]) == "_dict"
+	}
+	return string(name) == col
+}
+
 func checkFieldType(field fbTable, enc Encoding) error {
 	tt := field.i64(2, 0, 1)
 	typ, ok := field.table(3)
@@ -189,6 +215,14 @@ func checkBatchMessage(meta, body []byte, h *frameHeader, l *ipcLayout) error {
 	if !ok {
 		return fmt.Errorf("record batch table out of bounds")
 	}
+	// arrow-go reads scalar fields unchecked: every present slot of the
+	// tables it reads must lie inside the metadata.
+	if !msg.slotsInBounds() || !rb.slotsInBounds() {
+		return fmt.Errorf("message or record batch table slot out of bounds")
+	}
+	if _, n, ok := msg.vector(4, 4); !ok || n != 0 {
+		return fmt.Errorf("message has %d custom metadata entries (bounds ok: %v), want 0", n, ok)
+	}
 	rows := int64(h.Rows)
 	if n := rb.i64(0, 0, 8); n != rows {
 		return fmt.Errorf("length %d, frame says %d rows", n, rows)
@@ -208,7 +242,7 @@ func checkBatchMessage(meta, body []byte, h *frameHeader, l *ipcLayout) error {
 		return fmt.Errorf("%d buffers (bounds ok: %v), want %d", n, ok, ipcBufferCountPlain)
 	}
 	comp, compressed := rb.table(3)
-	if rb.has(3) && !compressed {
+	if rb.has(3) && (!compressed || !comp.slotsInBounds()) {
 		return fmt.Errorf("compression table out of bounds")
 	}
 	switch {
