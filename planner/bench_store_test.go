@@ -14,17 +14,18 @@ import (
 var benchStores benchStore
 
 type benchStore struct {
-	once sync.Once
-	dir  string
-	db   *columnar.DB
-	err  error
+	once     sync.Once
+	dir      string
+	external bool // dir is FLOWSQL_BENCH_DB: not ours to remove
+	db       *columnar.DB
+	err      error
 }
 
 func (s *benchStore) cleanup() {
 	if s.db != nil {
 		s.db.Close()
 	}
-	if s.dir != "" {
+	if s.dir != "" && !s.external {
 		os.RemoveAll(s.dir)
 	}
 }
@@ -39,10 +40,18 @@ func benchConfig() genConfig {
 	}
 }
 
-// benchDB returns the benchmark store, generating it on first use.
+// benchDB returns the benchmark store, generating it on first use. When
+// FLOWSQL_BENCH_DB names a store (bench/read.sh KEEP=DIR leaves one in
+// DIR/db), the benchmarks read that one instead, read-only: profiles of
+// the in-process planner then see the data the CLI benchmark sees.
 func benchDB(b testing.TB) *columnar.DB {
 	s := &benchStores
 	s.once.Do(func() {
+		if dir := os.Getenv("FLOWSQL_BENCH_DB"); dir != "" {
+			s.dir, s.external = dir, true
+			s.db, s.err = columnar.Open(context.Background(), dir, &columnar.Options{ReadOnly: true})
+			return
+		}
 		s.dir, s.err = os.MkdirTemp("", "flowsql-planner-bench-")
 		if s.err != nil {
 			return
