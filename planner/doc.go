@@ -56,7 +56,11 @@
 // buffered per partition, whole rows in fixed regions, and folded in 4096
 // at a time into one cache-sized partition. Each group is thus added once,
 // not once per worker, and only tables that never grew that large are
-// merged at the end, partition by partition in parallel. Dictionaries are probed alone while that prunes at least a
+// merged at the end, partition by partition in parallel. When sip is a
+// group key over many sorted blocks, rows are instead partitioned by sip
+// address range, wave by wave, each range folded alone (sippart.go).
+// Execute drops the hash slots before building the result, which needs
+// only keys and states. Dictionaries are probed alone while that prunes at least a
 // quarter of the blocks; otherwise the address column is read whole and
 // its own dictionary decides. Blocks that need no row filter and whose
 // aggregates follow from the index (count, sums, dport and proto ranges,

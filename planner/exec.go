@@ -33,6 +33,10 @@ type execution struct {
 	workers  int                  // workers running
 	sp       *sipPlan             // the sip ranges, when partitioning by sip (sippart.go)
 	spBufs   map[*worker]*sipBufs // the workers' range buffers; read-only while they run
+	spTables []*groupTable        // per sip range: its groups, folded wave by wave
+	spDone   sipDone              // rows folded into spTables and groups they made
+	spScale  float64              // rows left in the query / rows of the current wave
+	waveRows int                  // rows per wave (sipWaveRows but in tests)
 }
 
 // Execute runs the plan on db and returns the final result: it is
@@ -43,6 +47,10 @@ func (p *Plan) Execute(ctx context.Context, db *columnar.DB) (*Result, error) {
 		return nil, err
 	}
 	defer part.Release()
+	// Execute owns the partial and only finishes it: the hash slots are
+	// not needed to order and project the groups, so their memory goes
+	// before the result's is allocated.
+	part.dropSlots()
 	return p.Finish(part)
 }
 
@@ -57,17 +65,18 @@ func (p *Plan) Execute(ctx context.Context, db *columnar.DB) (*Result, error) {
 // partitioned by sip address range and each range aggregated alone
 // (sippart.go).
 func (p *Plan) ExecutePartial(ctx context.Context, db *columnar.DB) (*Partial, error) {
-	return p.executePartial(ctx, db, sipMinBlocks)
+	return p.executePartial(ctx, db, sipMinBlocks, sipWaveRows)
 }
 
 // executePartial is ExecutePartial, partitioning by sip range from
-// sipMin candidate blocks on.
-func (p *Plan) executePartial(ctx context.Context, db *columnar.DB, sipMin int) (*Partial, error) {
+// sipMin candidate blocks on, in waves of about waveRows rows.
+func (p *Plan) executePartial(ctx context.Context, db *columnar.DB, sipMin, waveRows int) (*Partial, error) {
 	start := time.Now()
 	if db == nil {
 		return nil, ErrNilDB
 	}
 	e := p.newExecution(db)
+	e.waveRows = waveRows
 	metas, err := p.candidates(ctx, db)
 	if err != nil {
 		return nil, err
@@ -104,6 +113,7 @@ func (p *Plan) executePartial(ctx context.Context, db *columnar.DB, sipMin int) 
 	}
 	if err != nil {
 		e.releaseSipBufs()
+		e.releaseSipTables()
 		for _, w := range workers {
 			w.release()
 		}
@@ -120,7 +130,7 @@ func (p *Plan) executePartial(ctx context.Context, db *columnar.DB, sipMin int) 
 	}
 	var part *Partial
 	if e.sp != nil {
-		part, err = e.sipFinish(ctx, workers)
+		part = e.sipFinish(workers)
 	} else {
 		part, err = e.mergeWorkers(workers)
 	}
@@ -238,16 +248,49 @@ func (e *execution) run(ctx context.Context) ([]*worker, error) {
 			e.spBufs[w] = newSipBufs(e.sp, e.p.layout.nk, e.p.states)
 		}
 	}
+	if e.sp == nil {
+		return workers, e.runBlocks(ctx, cancel, workers, 0, len(e.cands))
+	}
+	// Partitioned by sip range: blocks in waves of about sipWaveRows rows,
+	// each wave's buffered rows folded into the range tables before the
+	// next, so the buffers hold one wave.
+	for lo := 0; lo < len(e.cands); {
+		hi, rows := lo, 0
+		for hi < len(e.cands) && (hi == lo || rows+int(e.cands[hi].Rows) <= e.waveRows) {
+			rows += int(e.cands[hi].Rows)
+			hi++
+		}
+		if err := e.runBlocks(ctx, cancel, workers, lo, hi); err != nil {
+			return workers, err
+		}
+		// A range table folded for the first time is sized for the rows
+		// of this wave and of the waves still to come.
+		left := 0
+		for i := lo; i < len(e.cands); i++ {
+			left += int(e.cands[i].Rows)
+		}
+		e.spScale = float64(left) / float64(max(rows, 1))
+		if err := e.foldWave(ctx); err != nil {
+			return workers, err
+		}
+		lo = hi
+	}
+	return workers, nil
+}
+
+// runBlocks processes candidate blocks [lo, hi) with the workers.
+func (e *execution) runBlocks(ctx context.Context, cancel context.CancelFunc, workers []*worker, lo, hi int) error {
 	var next atomic.Int64
+	next.Store(int64(lo))
 	var wg sync.WaitGroup
-	errs := make([]error, n)
+	errs := make([]error, len(workers))
 	for i, w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				b := int(next.Add(1) - 1)
-				if b >= len(e.cands) {
+				if b >= hi {
 					if w.bufs != nil {
 						if err := w.bufs.flushAll(w.table); err != nil {
 							errs[i] = err
@@ -281,7 +324,7 @@ func (e *execution) run(ctx context.Context) ([]*worker, error) {
 			first = cerr
 		}
 	}
-	return workers, first
+	return first
 }
 
 // release frees a worker's table or rows and its scratch memory.

@@ -182,6 +182,7 @@ func (p *Plan) projectGroups(x *Partial, refs []groupRef, idx []int32, empty boo
 	cols := make([]Column, len(p.items))
 	for i, it := range p.items {
 		c := Column{Name: it.name, Type: it.typ}
+		c.reserve(len(idx))
 		if k := it.ref.key; k >= 0 {
 			for _, j := range idx {
 				r := refs[j]
@@ -218,6 +219,23 @@ func (p *Plan) projectGroups(x *Partial, refs []groupRef, idx []int32, empty boo
 		cols[i] = c
 	}
 	return cols
+}
+
+// reserve makes room for n values in the slice of the column's type, so
+// a projection of millions of groups allocates each slice once.
+func (c *Column) reserve(n int) {
+	switch c.Type {
+	case TypeTime:
+		c.Times = make([]int64, 0, n)
+	case TypeString:
+		c.Strings = make([]string, 0, n)
+	case TypeAddr:
+		c.Addrs = make([]netip.Addr, 0, n)
+	case TypeFloat:
+		c.Floats = make([]float64, 0, n)
+	default:
+		c.Uints = make([]uint64, 0, n)
+	}
 }
 
 // appendKey appends key k of a packed key (or listed row).

@@ -14,13 +14,14 @@ import (
 // are stride = nk+1 words. The load factor stays at or below one half. Keys are
 // also kept by group id, for iteration.
 type groupTable struct {
-	nk     int      // words per key
-	stride int      // words per slot
-	keys   []uint64 // nk words per group
-	slots  []uint64
-	mask   uint64   // slot count - 1
-	n      int      // groups
-	hs     []uint64 // hashes of a batch
+	nk      int      // words per key
+	stride  int      // words per slot
+	compact bool     // slots hold only the meta word; keys are read from keys
+	keys    []uint64 // nk words per group
+	slots   []uint64
+	mask    uint64   // slot count - 1
+	n       int      // groups
+	hs      []uint64 // hashes of a batch
 	// sinkWord keeps the prefetching loads of lookups alive.
 	sinkWord uint64
 
@@ -89,6 +90,9 @@ func (t *groupTable) findHashed(h uint64, k []uint64) (uint32, error) {
 		}
 		return 0, nil
 	}
+	if t.compact {
+		return t.findCompact(h, k)
+	}
 	if len(t.slots) > 0 {
 		tag, st, nk := h&tagMask, uint64(t.stride), t.nk
 		for i := h & t.mask; ; i = (i + 1) & t.mask {
@@ -139,10 +143,14 @@ func (t *groupTable) lookup(keys []uint64, gids []uint32) error {
 
 // lookupHashed is lookup with the keys' hashes already computed.
 func (t *groupTable) lookupHashed(keys, hs []uint64, gids []uint32) error {
-	switch t.nk {
-	case 1:
+	if t.compact && t.nk == 2 {
+		return t.lookupCompact2(keys, hs, gids)
+	}
+	switch {
+	case t.compact:
+	case t.nk == 1:
 		return t.lookup1(keys, hs, gids)
-	case 2:
+	case t.nk == 2:
 		return t.lookup2(keys, hs, gids)
 	}
 	nk := t.nk
@@ -266,6 +274,14 @@ func (t *groupTable) insert(h uint64, k []uint64) (uint32, error) {
 }
 
 func (t *groupTable) place(h uint64, g uint32) {
+	if t.compact {
+		i := h & t.mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = h&tagMask | uint64(g+1)
+		return
+	}
 	st, nk := uint64(t.stride), t.nk
 	i := h & t.mask
 	for t.slots[i*st+uint64(nk)] != 0 {
@@ -368,6 +384,17 @@ func (t *groupTable) release() {
 	t.held, t.skb = 0, 0
 	t.keys, t.slots, t.vals, t.sk = nil, nil, nil, nil
 	t.n, t.capG = 0, 0
+}
+
+// dropSlots frees the slots (see Partial.dropSlots).
+func (t *groupTable) dropSlots() {
+	if t.nk == 0 || len(t.slots) == 0 {
+		return
+	}
+	n := int64(8 * len(t.slots))
+	t.bud.release(n)
+	t.held -= n
+	t.slots, t.mask = nil, 0
 }
 
 // key returns the packed key of group g.

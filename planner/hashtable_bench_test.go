@@ -9,14 +9,19 @@ import (
 // day's worth of two-word keys (5.8M rows, Zipf-popular over ~800k
 // distinct flows), with a sum kernel. BenchmarkGroupLookupMap is its
 // baseline: a Go map from the two-word key to the group id.
+// BenchmarkGroupLookupCompact is the same with compact slots (one word).
 //
 //	go test ./planner -run '^$' -bench GroupLookup -benchtime 3x -count 6
-func BenchmarkGroupLookup(b *testing.B) {
+func BenchmarkGroupLookup(b *testing.B) { benchGroupLookup(b, newGroupTable) }
+
+func BenchmarkGroupLookupCompact(b *testing.B) { benchGroupLookup(b, newCompactGroupTable) }
+
+func benchGroupLookup(b *testing.B, newTable func(int, []stateSpec, *budget) *groupTable) {
 	keys, vals := lookupKeys()
 	b.ReportAllocs()
 	b.SetBytes(0)
 	for b.Loop() {
-		t := newGroupTable(2, []stateSpec{{kind: stSum}}, newBudget(0))
+		t := newTable(2, []stateSpec{{kind: stSum}}, newBudget(0))
 		gids := make([]uint32, batchRows)
 		for lo := 0; lo < len(vals); lo += batchRows {
 			n := min(batchRows, len(vals)-lo)

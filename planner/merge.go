@@ -37,6 +37,18 @@ func (x *Partial) len() int {
 	return 0
 }
 
+// dropSlots frees the hash slots of the partial's tables, keeping the
+// groups' keys and states. The partial may then only be finished and
+// released: a lookup would no longer find existing groups.
+func (x *Partial) dropSlots() {
+	if x.table == nil {
+		return
+	}
+	for _, t := range x.table.parts {
+		t.dropSlots()
+	}
+}
+
 // Release frees the partial's memory. It must not be used after.
 func (x *Partial) Release() {
 	if x.table != nil {

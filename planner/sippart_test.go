@@ -48,7 +48,8 @@ func TestSipPartitionMatchesSlow(t *testing.T) {
 			continue
 		}
 		tried++
-		part, err := p.executePartial(t.Context(), db, 1)
+		// Waves of one block, of a few blocks, and one wave.
+		part, err := p.executePartial(t.Context(), db, 1, []int{1, 3000, sipWaveRows}[i%3])
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -78,11 +79,11 @@ func TestSipPartitionMerge(t *testing.T) {
 	q := "SELECT sip, dip, sum(bytes), count(*) GROUP BY sip, dip ORDER BY sip, dip"
 	opts := testOptions(t)
 	p := prepare(t, q, opts)
-	a, err := p.executePartial(t.Context(), db, 1)
+	a, err := p.executePartial(t.Context(), db, 1, sipWaveRows)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := p.executePartial(t.Context(), db, 1<<30)
+	b, err := p.executePartial(t.Context(), db, 1<<30, sipWaveRows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func TestSipPartitionBudget(t *testing.T) {
 	opts := testOptions(t)
 	opts.MemoryBudget = 600 << 10
 	p := prepare(t, "SELECT sip, dip, dport, proto, sum(bytes), count(*) GROUP BY sip, dip, dport, proto", opts)
-	part, err := p.executePartial(t.Context(), db, 1)
+	part, err := p.executePartial(t.Context(), db, 1, sipWaveRows)
 	if err == nil {
 		part.Release()
 		t.Fatal("no error under a tiny budget")
