@@ -282,7 +282,7 @@ func (db *DB) checkBlock(ctx context.Context, m *BlockMeta, mem memory.Allocator
 
 // checkChunk decodes one chunk with both decoders and compares them.
 func (db *DB) checkChunk(ctx context.Context, m *BlockMeta, ref *ChunkRef, dec *decompressors, mem memory.Allocator) error {
-	buf, err := db.readFrame(ctx, m, ref, mem)
+	buf, _, err := db.readFrame(ctx, m, ref, mem, false)
 	if err != nil {
 		return err
 	}

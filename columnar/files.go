@@ -28,6 +28,21 @@ type fileHandle struct {
 	f    *os.File
 	refs int  // REQUIRES: fileCache.mu held
 	dead bool // evicted: close when refs drops to 0. REQUIRES: fileCache.mu held
+	// maps are read-only mappings of the file, the newest (largest) last;
+	// older ones stay until the handle closes, as buffers may still point
+	// into them (mapped.go). REQUIRES: fileCache.mu held
+	maps [][]byte
+	size int64 // file size last seen by mappedFrame. REQUIRES: fileCache.mu held
+}
+
+// close closes the file and unmaps its mappings.
+// REQUIRES: fileCache.mu held, h.refs == 0.
+func (h *fileHandle) close() error {
+	for _, m := range h.maps {
+		_ = unmapFile(m)
+	}
+	h.maps = nil
+	return h.f.Close()
 }
 
 func newFileCache(dir string, max int, readOnly bool) *fileCache {
@@ -78,7 +93,7 @@ func (c *fileCache) release(h *fileHandle) {
 	defer c.mu.Unlock()
 	h.refs--
 	if h.refs == 0 && h.dead {
-		_ = h.f.Close()
+		_ = h.close()
 	}
 }
 
@@ -97,7 +112,7 @@ func (c *fileCache) dropLocked(h *fileHandle) {
 	delete(c.mu.open, h.rel)
 	h.dead = true
 	if h.refs == 0 {
-		_ = h.f.Close()
+		_ = h.close()
 	}
 }
 
@@ -110,7 +125,7 @@ func (c *fileCache) evictIdleLocked() {
 		}
 		if h.refs == 0 {
 			delete(c.mu.open, rel)
-			_ = h.f.Close()
+			_ = h.close()
 		}
 	}
 }
@@ -147,7 +162,7 @@ func (c *fileCache) closeAll() error {
 		delete(c.mu.open, h.rel)
 		h.dead = true
 		if h.refs == 0 {
-			if err := h.f.Close(); err != nil {
+			if err := h.close(); err != nil {
 				errs = append(errs, fmt.Errorf("columnar: close %s: %w", h.rel, err))
 			}
 		}
