@@ -57,13 +57,16 @@ func appendSplitV4(dst []byte, vals [][16]byte) []byte {
 // unsplitV4 writes the n byte-split IPv4 addresses of planes into dst as
 // IPv4-mapped 16-byte entries. REQUIRES: len(planes) >= 4n, len(dst) >= 16n.
 func unsplitV4(dst, planes []byte, n int) {
-	p0, p1, p2, p3 := planes[:n], planes[n:2*n], planes[2*n:3*n], planes[3*n:4*n]
+	p0 := planes[:n]
+	// Same lengths as p0, so the loop runs without bounds checks on them.
+	p1, p2, p3 := planes[n:2*n][:len(p0)], planes[2*n:3*n][:len(p0)], planes[3*n:4*n][:len(p0)]
 	dst = dst[:16*n]
 	for i := range p0 {
-		o := dst[16*i : 16*i+16]
-		v := 0xffff<<32 | uint64(p0[i])<<24 | uint64(p1[i])<<16 | uint64(p2[i])<<8 | uint64(p3[i])
-		binary.LittleEndian.PutUint64(o[:8], 0)
-		binary.BigEndian.PutUint64(o[8:], v)
+		// Bytes 8..15 of the entry, little-endian: 0 0 ff ff a b c d.
+		v := 0xffff<<16 | uint64(p0[i])<<32 | uint64(p1[i])<<40 | uint64(p2[i])<<48 | uint64(p3[i])<<56
+		binary.LittleEndian.PutUint64(dst[:8], 0)
+		binary.LittleEndian.PutUint64(dst[8:16], v)
+		dst = dst[16:]
 	}
 }
 

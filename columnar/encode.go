@@ -56,6 +56,9 @@ type blockEncoder struct {
 	// v1Dicts makes column return PartDict as version 1 stored it: the
 	// whole dictionary. For benchmarks comparing the two versions only.
 	v1Dicts bool
+	// damageSplit, in tests, moves the bounds of the IPv4 part of each
+	// dictionary after it is built, to write damaged version 2 blocks.
+	damageSplit func(d *addrDict)
 
 	u8  []uint8
 	u16 []uint16
@@ -133,6 +136,10 @@ func (e *blockEncoder) encodeBlock(b *Block, m *BlockMeta) {
 	e.sip.build(b.SIP, e.dictIndex)
 	e.dip.build(b.DIP, e.dictIndex)
 	clear(e.dictIndex)
+	if e.damageSplit != nil {
+		e.damageSplit(&e.sip)
+		e.damageSplit(&e.dip)
+	}
 
 	// Row order: LSD counting sort by dip code, then (stable) by sip code.
 	e.perm = slices.Grow(e.perm[:0], n)[:n]
