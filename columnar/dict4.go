@@ -59,7 +59,7 @@ func appendSplitV4(dst []byte, vals [][16]byte) []byte {
 func unsplitV4(dst, planes []byte, n int) {
 	p0 := planes[:n]
 	// Same lengths as p0, so the loop runs without bounds checks on them.
-	p1, p2, p3 := planes[n:2*n][:len(p0)], planes[2*n:3*n][:len(p0)], planes[3*n:4*n][:len(p0)]
+	p1, p2, p3 := planes[n : 2*n][:len(p0)], planes[2*n : 3*n][:len(p0)], planes[3*n : 4*n][:len(p0)]
 	dst = dst[:16*n]
 	for i := range p0 {
 		// Bytes 8..15 of the entry, little-endian: 0 0 ff ff a b c d.
