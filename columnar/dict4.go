@@ -72,13 +72,15 @@ func unsplitV4(dst, planes []byte, n int) {
 
 // nonV4Bytes returns the 16-byte entries of d outside its IPv4 span,
 // contiguous: an alias of d.values when no entry sorts below the IPv4
-// block (the usual case), else a copy in dst.
-func nonV4Bytes(dst []byte, d *addrDict) []byte {
+// block (the usual case), else a copy in e.nonV4 (which never aliases
+// d.values: writing it must not change the dictionary it copies).
+func (e *blockEncoder) nonV4Bytes(d *addrDict) []byte {
 	if d.v4lo == 0 {
 		return addrBytes(d.values[d.v4hi:])
 	}
-	dst = append(dst[:0], addrBytes(d.values[:d.v4lo])...)
-	return append(dst, addrBytes(d.values[d.v4hi:])...)
+	e.nonV4 = append(e.nonV4[:0], addrBytes(d.values[:d.v4lo])...)
+	e.nonV4 = append(e.nonV4, addrBytes(d.values[d.v4hi:])...)
+	return e.nonV4
 }
 
 // readDict2 reads a version 2 dictionary: the IPv4 part r4 and, if has16,

@@ -230,8 +230,7 @@ func (e *blockEncoder) column(b *Block, c ColumnID, p Part) (Encoding, int, []by
 		case e.v1Dicts:
 			return EncAddr128, len(d.values), addrBytes(d.values)
 		}
-		e.nonV4 = nonV4Bytes(e.nonV4, d)
-		return EncAddr128, len(d.values) - (d.v4hi - d.v4lo), e.nonV4
+		return EncAddr128, len(d.values) - (d.v4hi - d.v4lo), e.nonV4Bytes(d)
 	}
 	switch {
 	case c == ColSIP:
