@@ -23,7 +23,8 @@ import (
 // checksum matches and it decodes both with the store's decoder and with
 // arrow-go's IPC reader, to equal values; row counts agree across a block's
 // chunks and with its entry; the entry's statistics agree with the data;
-// dictionaries are sorted and distinct; data files hold no bytes past their
+// dictionaries are sorted and distinct (across both parts of a version 2
+// dictionary, whose 16-byte part holds no IPv4-mapped address); data files hold no bytes past their
 // committed length; no unknown files sit in the data folder. Check reads
 // every byte; it is meant for `flowsql check` and tests.
 //
@@ -323,6 +324,9 @@ func checkStats(path string, m *BlockMeta, cols map[ColumnID]*Column) error {
 			if compareAddr(&a, &b) >= 0 {
 				return bad("%s dictionary not sorted and distinct at code %d", id, i)
 			}
+		}
+		if err := checkDictParts(m, id, d); err != nil {
+			return bad("%v", err)
 		}
 	}
 	vals := func(id ColumnID) []uint64 { return cols[id].AppendUint64s(nil) }

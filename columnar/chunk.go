@@ -13,10 +13,13 @@ import (
 )
 
 // chunkFieldName is the name of the single field of a chunk's Arrow schema:
-// the column name, with "_dict" appended for dictionaries.
+// the column name, with "_dict" or "_dict4" appended for dictionary parts.
 func chunkFieldName(c ColumnID, p Part) string {
-	if p == PartDict {
+	switch p {
+	case PartDict:
 		return c.String() + "_dict"
+	case PartDict4:
+		return c.String() + "_dict4"
 	}
 	return c.String()
 }
@@ -76,6 +79,32 @@ func decodeChunk(file string, ref *ChunkRef, start int64, buf *memory.Buffer, de
 	arr := array.MakeFromData(data)
 	data.Release()
 	return arr, nil
+}
+
+// decodeChunkInto checks the frame in buf like decodeChunk and decodes its
+// values into dst, which must be exactly rows × width bytes: the dictionary
+// parts of version 2 decode straight into the reassembled dictionary.
+func decodeChunkInto(file string, ref *ChunkRef, start int64, buf *memory.Buffer, dec *decompressors, dst []byte) error {
+	h, l, err := checkFrame(file, ref, start, buf.Bytes())
+	if err != nil {
+		return err
+	}
+	if want := int(h.Rows) * h.Encoding.Width(); len(dst) != want {
+		return fmt.Errorf("columnar: decode %s %s: destination of %d bytes, want %d", h.Column, h.Part, len(dst), want)
+	}
+	off := frameHeaderLen + l.batch.bodyOff + l.valuesOff
+	src := buf.Bytes()[off:]
+	switch {
+	case !l.compressed:
+		copy(dst, src)
+	case l.raw:
+		copy(dst, src[ipcCompressionPrefix:])
+	default:
+		if err := dec.decompressInto(h.Codec, src[ipcCompressionPrefix:l.valuesLen], l.size, dst); err != nil {
+			return &CorruptError{File: file, Offset: ref.Offset, Reason: fmt.Sprintf("chunk %s %s: %s decompression", h.Column, h.Part, h.Codec), Err: err}
+		}
+	}
+	return nil
 }
 
 // decodeChunkArrow decodes a chunk with arrow-go's own IPC reader, after the

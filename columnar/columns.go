@@ -67,17 +67,27 @@ const (
 	// PartValues is the column's row values: the values of plain columns, the
 	// dictionary codes of address columns.
 	PartValues Part = 0
-	// PartDict is the sorted dictionary of an address column.
+	// PartDict is the sorted dictionary of an address column: all of it in
+	// format version 1; from version 2 on only its entries that are not
+	// IPv4-mapped (FORMAT.md "Column encodings").
 	PartDict Part = 1
+	// PartDict4 (format version 2 on) is the IPv4-mapped entries of an
+	// address column's dictionary, 4 bytes each, byte-stream-split.
+	PartDict4 Part = 2
 )
 
-// String returns "values" or "dict".
+// IsDict reports whether p is a part of a dictionary.
+func (p Part) IsDict() bool { return p == PartDict || p == PartDict4 }
+
+// String returns "values", "dict" or "dict4".
 func (p Part) String() string {
 	switch p {
 	case PartValues:
 		return "values"
 	case PartDict:
 		return "dict"
+	case PartDict4:
+		return "dict4"
 	}
 	return fmt.Sprintf("part(%d)", uint8(p))
 }
@@ -93,10 +103,14 @@ const (
 	EncUint32  Encoding = 3 // arrow uint32
 	EncUint64  Encoding = 4 // arrow uint64
 	EncAddr128 Encoding = 5 // arrow fixed_size_binary(16): addresses, sorted and distinct
+	// EncAddr32 is arrow fixed_size_binary(4) holding IPv4 addresses,
+	// sorted and distinct, byte-stream-split: byte k of entry i is at
+	// k*n + i (FORMAT.md "Column encodings"). Format version 2 on.
+	EncAddr32 Encoding = 6
 )
 
 // IsValid reports whether e is a known encoding.
-func (e Encoding) IsValid() bool { return e >= EncUint8 && e <= EncAddr128 }
+func (e Encoding) IsValid() bool { return e >= EncUint8 && e <= EncAddr32 }
 
 // Width returns the size in bytes of one value.
 func (e Encoding) Width() int {
@@ -111,6 +125,8 @@ func (e Encoding) Width() int {
 		return 8
 	case EncAddr128:
 		return 16
+	case EncAddr32:
+		return 4
 	}
 	return 0
 }
@@ -128,6 +144,8 @@ func (e Encoding) DataType() arrow.DataType {
 		return arrow.PrimitiveTypes.Uint64
 	case EncAddr128:
 		return addrType
+	case EncAddr32:
+		return addr4Type
 	}
 	return nil
 }
@@ -140,7 +158,10 @@ func (e Encoding) String() string {
 	return fmt.Sprintf("encoding(%d)", uint8(e))
 }
 
-var addrType = &arrow.FixedSizeBinaryType{ByteWidth: 16}
+var (
+	addrType  = &arrow.FixedSizeBinaryType{ByteWidth: 16}
+	addr4Type = &arrow.FixedSizeBinaryType{ByteWidth: 4}
+)
 
 // uintEncoding returns the narrowest unsigned encoding holding max.
 func uintEncoding(max uint64) Encoding {

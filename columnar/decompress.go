@@ -18,6 +18,19 @@ type decompressors struct {
 	zstd *zstd.Decoder
 	lz4  *lz4.Reader
 	src  bytes.Reader
+	// planes holds the byte planes of a version 2 IPv4 dictionary part
+	// until they are expanded; scratch a buffer decoded larger than its
+	// values (decompressInto). Neither is kept past one read.
+	planes, scratch []byte
+}
+
+// resized returns *b resized to n bytes, contents undefined, growing it
+// when needed.
+func resized(b *[]byte, n int) []byte {
+	if cap(*b) < n {
+		*b = make([]byte, n)
+	}
+	return (*b)[:n]
 }
 
 func newDecompressors() (*decompressors, error) {
@@ -44,12 +57,39 @@ func (d *decompressors) close() {
 func (d *decompressors) decompress(codec Codec, src []byte, size int, mem memory.Allocator) (*memory.Buffer, error) {
 	buf := memory.NewResizableBuffer(mem)
 	buf.Resize(size)
-	dst := buf.Bytes()
+	if err := d.decode(codec, src, buf.Bytes()); err != nil {
+		buf.Release()
+		return nil, err
+	}
+	return buf, nil
+}
+
+// decompressInto decodes a compressed buffer body of exactly size bytes
+// into dst, which may be shorter than size (the stream may pad the values
+// buffer): then it decodes into scratch space and copies the prefix.
+func (d *decompressors) decompressInto(codec Codec, src []byte, size int, dst []byte) error {
+	if size == len(dst) {
+		return d.decode(codec, src, dst)
+	}
+	if size < len(dst) {
+		return fmt.Errorf("buffer decodes to %d bytes, want at least %d", size, len(dst))
+	}
+	tmp := resized(&d.scratch, size)
+	if err := d.decode(codec, src, tmp); err != nil {
+		return err
+	}
+	copy(dst, tmp)
+	return nil
+}
+
+// decode decodes src into exactly dst.
+func (d *decompressors) decode(codec Codec, src, dst []byte) error {
+	size := len(dst)
 	var err error
 	switch codec {
 	case CodecZstd:
 		var out []byte
-		out, err = d.zstd.DecodeAll(src, dst[:0])
+		out, err = d.zstd.DecodeAll(src, dst[:0:size])
 		if err == nil && len(out) != size {
 			err = fmt.Errorf("decoded %d bytes, want %d", len(out), size)
 		}
@@ -66,11 +106,7 @@ func (d *decompressors) decompress(codec Codec, src []byte, size int, mem memory
 	default:
 		err = fmt.Errorf("codec %s has no decompressor", codec)
 	}
-	if err != nil {
-		buf.Release()
-		return nil, err
-	}
-	return buf, nil
+	return err
 }
 
 // decompressorPool keeps up to a fixed number of idle decompressors, so

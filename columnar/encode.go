@@ -51,6 +51,15 @@ type blockEncoder struct {
 
 	perm, permTmp, counts []uint32
 
+	// split and nonV4 hold a version 2 dictionary part being encoded.
+	split, nonV4 []byte
+	// v1Dicts makes column return PartDict as version 1 stored it: the
+	// whole dictionary. For benchmarks comparing the two versions only.
+	v1Dicts bool
+	// damageSplit, in tests, moves the bounds of the IPv4 part of each
+	// dictionary after it is built, to write damaged version 2 blocks.
+	damageSplit func(d *addrDict)
+
 	u8  []uint8
 	u16 []uint16
 	u32 []uint32
@@ -63,6 +72,9 @@ type addrDict struct {
 	codes  []uint32   // per input row
 	order  []uint32   // scratch: provisional id -> rank
 	ids    []uint32   // scratch: rank -> provisional id
+
+	// v4lo, v4hi bound the IPv4-mapped entries of values.
+	v4lo, v4hi int
 }
 
 // build fills d from the rows of addrs.
@@ -102,6 +114,7 @@ func (d *addrDict) build(addrs [][16]byte, index map[[16]byte]uint32) {
 			d.order[i], d.order[j] = d.order[j], d.order[i]
 		}
 	}
+	d.v4lo, d.v4hi = v4Span(addrBytes(sorted), len(sorted))
 }
 
 // compareAddr orders 16-byte addresses bytewise (network order), so an
@@ -123,6 +136,10 @@ func (e *blockEncoder) encodeBlock(b *Block, m *BlockMeta) {
 	e.sip.build(b.SIP, e.dictIndex)
 	e.dip.build(b.DIP, e.dictIndex)
 	clear(e.dictIndex)
+	if e.damageSplit != nil {
+		e.damageSplit(&e.sip)
+		e.damageSplit(&e.dip)
+	}
 
 	// Row order: LSD counting sort by dip code, then (stable) by sip code.
 	e.perm = slices.Grow(e.perm[:0], n)[:n]
@@ -141,7 +158,7 @@ func (e *blockEncoder) encodeBlock(b *Block, m *BlockMeta) {
 		Iface: b.Iface, Start: b.Start, End: b.End, Rows: n, Flags: FlagSorted,
 		SIPDistinct: len(e.sip.values), DIPDistinct: len(e.dip.values),
 		NonIP: b.NonIP, ParseErrors: b.ParseErrors,
-		File: dataFileRel(b.Iface, dayOf(b.Start)), Chunks: m.Chunks[:0],
+		File: dataFileRel(b.Iface, dayOf(b.Start)), Chunks: m.Chunks[:0], Version: FormatVersion,
 	}
 	if n == 0 {
 		return
@@ -196,14 +213,26 @@ func sum(v []uint64) uint64 {
 }
 
 // column returns the encoding, value count and raw little-endian bytes of one
-// column part in row order, narrowed to the smallest width. The bytes alias
-// e's scratch space and are valid until the next call.
+// column part in row order, narrowed to the smallest width; for the
+// dictionary parts, their entries (FORMAT.md "Column encodings"). The bytes
+// alias e's scratch space and are valid until the next call. A dictionary
+// part may have no entries; the writer then omits its chunk.
 func (e *blockEncoder) column(b *Block, c ColumnID, p Part) (Encoding, int, []byte) {
+	if p.IsDict() {
+		d := &e.sip
+		if c == ColDIP {
+			d = &e.dip
+		}
+		switch {
+		case p == PartDict4:
+			e.split = appendSplitV4(e.split[:0], d.values[d.v4lo:d.v4hi])
+			return EncAddr32, d.v4hi - d.v4lo, e.split
+		case e.v1Dicts:
+			return EncAddr128, len(d.values), addrBytes(d.values)
+		}
+		return EncAddr128, len(d.values) - (d.v4hi - d.v4lo), e.nonV4Bytes(d)
+	}
 	switch {
-	case p == PartDict && c == ColSIP:
-		return EncAddr128, len(e.sip.values), addrBytes(e.sip.values)
-	case p == PartDict && c == ColDIP:
-		return EncAddr128, len(e.dip.values), addrBytes(e.dip.values)
 	case c == ColSIP:
 		return narrowed(e, e.sip.codes, uint64(max(len(e.sip.values)-1, 0)))
 	case c == ColDIP:

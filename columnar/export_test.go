@@ -31,10 +31,17 @@ func NewChunkCodecBench(b *Block, mem memory.Allocator) *ChunkCodecBench {
 }
 
 // Encode returns the frame of one column part with the codec and its ref
-// (offset fileHeaderLen).
-func (x *ChunkCodecBench) Encode(c ColumnID, p Part, codec Codec) ([]byte, ChunkRef, error) {
+// (offset fileHeaderLen). With v1Dict, PartDict is the whole dictionary in
+// a version 1 frame, as version 1 stored it.
+func (x *ChunkCodecBench) Encode(c ColumnID, p Part, codec Codec, v1Dict bool) ([]byte, ChunkRef, error) {
+	x.enc.v1Dicts = v1Dict
 	enc, n, data := x.enc.column(x.b, c, p)
-	h := frameHeader{Version: FormatVersion, Column: c, Part: p, Encoding: enc, Codec: codec, Rows: uint32(n), Start: x.b.Start}
+	x.enc.v1Dicts = false
+	version := uint8(FormatVersion)
+	if v1Dict {
+		version = 1
+	}
+	h := frameHeader{Version: version, Column: c, Part: p, Encoding: enc, Codec: codec, Rows: uint32(n), Start: x.b.Start}
 	frame, err := x.cw.appendChunk(nil, &h, data)
 	ref := ChunkRef{Column: c, Part: p, Encoding: enc, Codec: codec, Rows: n, Offset: fileHeaderLen, Length: int64(h.Length) + frameHeaderLen, CRC: h.CRC}
 	return frame[:ref.Length], ref, err

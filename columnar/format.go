@@ -13,7 +13,9 @@ const (
 	// FormatVersion is the version of the data files, chunk frames and index
 	// entries this build writes. Readers accept exactly the versions listed in
 	// supportedVersion.
-	FormatVersion = 1
+	FormatVersion = 2
+	// minFormatVersion is the oldest version this build reads.
+	minFormatVersion = 1
 
 	// fileMagic opens every data file.
 	fileMagic = "FSQD"
@@ -41,7 +43,7 @@ const (
 )
 
 // supportedVersion reports whether this build reads format version v.
-func supportedVersion(v uint32) bool { return v == 1 }
+func supportedVersion(v uint32) bool { return v >= minFormatVersion && v <= FormatVersion }
 
 // castagnoli is the CRC32C table used for every checksum in the format.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -80,7 +82,7 @@ func (h *fileHeader) Unmarshal(src []byte) ([]byte, error) {
 	}
 	h.Version = binary.BigEndian.Uint16(src[4:6])
 	if !supportedVersion(uint32(h.Version)) {
-		return src, fmt.Errorf("file header: version %d (this build reads %d): %w", h.Version, FormatVersion, ErrUnsupportedVersion)
+		return src, fmt.Errorf("file header: version %d (this build reads %d..%d): %w", h.Version, minFormatVersion, FormatVersion, ErrUnsupportedVersion)
 	}
 	if got, want := crc32.Checksum(src[:12], castagnoli), binary.BigEndian.Uint32(src[12:16]); got != want {
 		return src, fmt.Errorf("file header: checksum %#08x, stored %#08x", got, want)
@@ -133,7 +135,7 @@ func (h *frameHeader) Unmarshal(src []byte) ([]byte, error) {
 	}
 	h.Version = src[4]
 	if !supportedVersion(uint32(h.Version)) {
-		return src, fmt.Errorf("chunk frame: version %d (this build reads %d): %w", h.Version, FormatVersion, ErrUnsupportedVersion)
+		return src, fmt.Errorf("chunk frame: version %d (this build reads %d..%d): %w", h.Version, minFormatVersion, FormatVersion, ErrUnsupportedVersion)
 	}
 	h.Column, h.Part, h.Encoding, h.Codec = ColumnID(src[5]), Part(src[6]), Encoding(src[7]), Codec(src[8])
 	if src[9]|src[10]|src[11] != 0 {
@@ -151,11 +153,11 @@ func (h *frameHeader) validate() error {
 	switch {
 	case !h.Column.IsValid():
 		return fmt.Errorf("chunk frame: column id %d out of range 1..%d", h.Column, NumColumns)
-	case h.Part > PartDict || (h.Part == PartDict && !h.Column.IsAddr()):
-		return fmt.Errorf("chunk frame: part %d invalid for column %s", h.Part, h.Column)
+	case h.Part > PartDict4 || (h.Part.IsDict() && !h.Column.IsAddr()) || (h.Part == PartDict4 && h.Version < 2):
+		return fmt.Errorf("chunk frame: part %d invalid for column %s in format version %d", h.Part, h.Column, h.Version)
 	case !h.Encoding.IsValid():
-		return fmt.Errorf("chunk frame: encoding %d out of range %d..%d", h.Encoding, EncUint8, EncAddr128)
-	case (h.Encoding == EncAddr128) != (h.Part == PartDict):
+		return fmt.Errorf("chunk frame: encoding %d out of range %d..%d", h.Encoding, EncUint8, EncAddr32)
+	case h.Encoding != partEncoding(h.Part, h.Encoding):
 		return fmt.Errorf("chunk frame: encoding %s invalid for %s %s", h.Encoding, h.Column, h.Part)
 	case !h.Codec.IsValid():
 		return fmt.Errorf("chunk frame: codec %d out of range 0..%d", h.Codec, CodecZstd)
@@ -167,6 +169,22 @@ func (h *frameHeader) validate() error {
 		return fmt.Errorf("chunk frame: payload length %d exceeds limit %d", h.Length, maxPayloadLen)
 	}
 	return nil
+}
+
+// partEncoding returns the encoding a chunk of part p must have: e itself
+// for values when it is an integer encoding; for dictionary parts their
+// one address encoding. A result different from e marks e invalid.
+func partEncoding(p Part, e Encoding) Encoding {
+	switch p {
+	case PartDict:
+		return EncAddr128
+	case PartDict4:
+		return EncAddr32
+	}
+	if e == EncAddr128 || e == EncAddr32 {
+		return 0
+	}
+	return e
 }
 
 // appendFrame appends a complete chunk frame (header, payload, zero padding to

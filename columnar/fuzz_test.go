@@ -30,6 +30,9 @@ func seedFrames(t testing.TB) [][]byte {
 	for _, codec := range []Codec{CodecNone, CodecLZ4, CodecZstd} {
 		for _, cp := range chunkOrder {
 			e, n, data := enc.column(b, cp.col, cp.part)
+			if n == 0 && cp.part.IsDict() {
+				continue
+			}
 			h := frameHeader{Version: FormatVersion, Column: cp.col, Part: cp.part, Encoding: e, Codec: codec, Rows: uint32(n), Start: b.Start}
 			frame, err := cw.appendChunk(nil, &h, data)
 			if err != nil {
@@ -123,14 +126,31 @@ func FuzzBlockEntry(f *testing.F) {
 	for i, cp := range chunkOrder {
 		rows := 3
 		enc := EncUint8
-		if cp.part == PartDict {
-			rows = 2 + int(cp.col) - 1
-			enc = EncAddr128
+		if cp.part.IsDict() {
+			rows = 1 // sip: 1 + 1, dip: 1 + 2
+			if cp.part == PartDict && cp.col == ColDIP {
+				rows = 2
+			}
+			enc = partEncoding(cp.part, 0)
 		}
 		m.Chunks = append(m.Chunks, ChunkRef{Column: cp.col, Part: cp.part, Encoding: enc, Codec: CodecLZ4, Rows: rows,
 			Offset: 16 + int64(i)*320, Length: 320, CRC: uint32(i)})
 	}
 	f.Add(m.AppendTo(nil), false)
+	v1 := m // a version 1 entry: one dictionary chunk per address column
+	v1.Version, v1.Chunks = 1, nil
+	for _, c := range m.Chunks {
+		if c.Part != PartDict4 {
+			if c.Part == PartDict {
+				c.Rows = m.SIPDistinct
+				if c.Column == ColDIP {
+					c.Rows = m.DIPDistinct
+				}
+			}
+			v1.Chunks = append(v1.Chunks, c)
+		}
+	}
+	f.Add(v1.AppendTo(nil), false)
 	empty := BlockMeta{Start: 5, End: 10, NonIP: 3}
 	f.Add(empty.AppendTo(nil), false)
 	f.Fuzz(func(t *testing.T, val []byte, fixCRC bool) {

@@ -103,6 +103,28 @@ func TestGoldenFormat(t *testing.T) {
 		{"continuation 0xffffffff", 4}, {"record batch metadata length", 4}, {"record batch message (flatbuffer)", l.batch.metaLen},
 		{"record batch body: proto values, padded to 8", l.batch.bodyLen}, {"end of stream", 8},
 	})
+	// The IPv4 part of the dip dictionary (format v2): 192.0.2.7 and
+	// 192.0.2.8, byte-stream-split.
+	ref4, _ := m.Chunk(ColDIP, PartDict4)
+	frame4 := data[ref4.Offset : ref4.Offset+ref4.Length]
+	var h4 frameHeader
+	payload4, _ := h4.Unmarshal(frame4)
+	l4, err := scanStream(payload4, &h4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&w, "\n## chunk frame: dip dict4 (offset %d, length %d): header\n", ref4.Offset, ref4.Length)
+	hexDump(&w, int(ref4.Offset), frame4[:frameHeaderLen], []field{
+		{"magic \"FSQC\"", 4}, {"version", 1}, {"column id (2 = dip)", 1}, {"part (2 = dict4)", 1}, {"encoding (6 = fixed_size_binary(4), byte-stream-split)", 1},
+		{"codec (0 = none)", 1}, {"reserved", 3}, {"rows", 4}, {"block start (unix s)", 8}, {"payload length", 4}, {"crc32c", 4},
+	})
+	n4 := int(h4.Rows)
+	body := frameHeaderLen + l4.batch.bodyOff
+	fmt.Fprintf(&w, "\n### record batch body (after schema and batch messages)\n")
+	hexDump(&w, int(ref4.Offset)+body, frame4[body:body+l4.batch.bodyLen], []field{
+		{"byte 0 of each address", n4}, {"byte 1 of each address", n4}, {"byte 2 of each address", n4}, {"byte 3 of each address", n4},
+		{"padding to 8", l4.batch.bodyLen - 4*n4},
+	})
 	fmt.Fprintf(&w, "\n## index key blocks/eth0/<start>\n")
 	key := appendBlockKey(nil, m.Start)
 	hexDump(&w, 0, key, []field{{"block start, uint64 big-endian", 8}})

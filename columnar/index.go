@@ -56,7 +56,7 @@ func (db *DB) checkIndexShape(tx *bolt.Tx) (fresh bool, err error) {
 	}
 	if ver := binary.BigEndian.Uint32(v); !supportedVersion(ver) {
 		return false, &CorruptError{File: db.indexPath(), Offset: -1,
-			Reason: fmt.Sprintf("index format version %d (this build reads %d)", ver, FormatVersion), Err: ErrUnsupportedVersion}
+			Reason: fmt.Sprintf("index format version %d (this build reads %d..%d)", ver, minFormatVersion, FormatVersion), Err: ErrUnsupportedVersion}
 	}
 	if tx.Bucket(bucketBlocks) == nil || tx.Bucket(bucketFiles) == nil {
 		return false, &CorruptError{File: db.indexPath(), Offset: -1, Reason: "index lacks the blocks or files bucket"}

@@ -176,26 +176,30 @@ func checkSchemaMessage(meta []byte, bodyLen int, h *frameHeader) error {
 	return checkFieldType(field, h.Encoding)
 }
 
-// checkFieldType checks the field's type union against the encoding.
 // isChunkFieldName reports whether name is chunkFieldName(c, p), without
 // allocating.
 func isChunkFieldName(name []byte, c ColumnID, p Part) bool {
 	col := c.String()
-	if p == PartDict {
-		return len(name) == len(col)+5 && string(name[:len(col)]) == col && string(name[len(col):]) == "_dict"
+	suffix := ""
+	switch p {
+	case PartDict:
+		suffix = "_dict"
+	case PartDict4:
+		suffix = "_dict4"
 	}
-	return string(name) == col
+	return len(name) == len(col)+len(suffix) && string(name[:len(col)]) == col && string(name[len(col):]) == suffix
 }
 
+// checkFieldType checks the field's type union against the encoding.
 func checkFieldType(field fbTable, enc Encoding) error {
 	tt := field.i64(2, 0, 1)
 	typ, ok := field.table(3)
 	if !ok {
 		return fmt.Errorf("field type table out of bounds")
 	}
-	if enc == EncAddr128 {
-		if w := typ.i64(0, 0, 4); tt != fbTypeFixedSizeBin || w != 16 {
-			return fmt.Errorf("field type %d width %d, want fixed_size_binary(16) for %s", tt, w, enc)
+	if enc == EncAddr128 || enc == EncAddr32 {
+		if w := typ.i64(0, 0, 4); tt != fbTypeFixedSizeBin || w != int64(enc.Width()) {
+			return fmt.Errorf("field type %d width %d, want %s", tt, w, enc)
 		}
 		return nil
 	}

@@ -16,6 +16,12 @@ type BlockMeta struct {
 	End   int64  // block end (exclusive), unix seconds
 	Rows  int    // number of flows
 
+	// Version is the format version of the entry and its chunks (0 in a
+	// BlockMeta being built means FormatVersion). Version 1 stores each
+	// address dictionary as one PartDict chunk; version 2 splits it into
+	// PartDict4 (IPv4) and PartDict (the rest), omitting an empty part.
+	Version uint8
+
 	Flags BlockFlags
 
 	// Distinct addresses of the sip and dip columns: the dictionary sizes.
@@ -46,7 +52,8 @@ type BlockFlags uint8
 // are sorted, that is address order, so the rows of one sip are contiguous.
 const FlagSorted BlockFlags = 1
 
-// Chunk returns the reference of the chunk holding part p of column c.
+// Chunk returns the reference of the chunk holding part p of column c. In a
+// version 2 block a dictionary part with no entries has no chunk.
 func (m *BlockMeta) Chunk(c ColumnID, p Part) (ChunkRef, bool) {
 	for _, ch := range m.Chunks {
 		if ch.Column == c && ch.Part == p {
@@ -88,13 +95,26 @@ type ChunkRef struct {
 const (
 	blockEntryFixedLen = 88
 	chunkRefLen        = 24
-	maxChunksPerBlock  = NumColumns + 2 // values of every column, plus two dictionaries
+	// maxChunksPerBlock: values of every column, plus up to two dictionary
+	// parts for each of the two address columns (version 2).
+	maxChunksPerBlock = NumColumns + 4
+	// minChunksPerBlock: values of every column plus one dictionary chunk
+	// per address column (always so in version 1).
+	minChunksPerBlock = NumColumns + 2
 )
+
+// version returns the entry's format version, FormatVersion when unset.
+func (m *BlockMeta) version() uint8 {
+	if m.Version == 0 {
+		return FormatVersion
+	}
+	return m.Version
+}
 
 // AppendTo appends the index value of m to dst.
 func (m *BlockMeta) AppendTo(dst []byte) []byte {
 	start := len(dst)
-	dst = append(dst, FormatVersion, byte(m.Flags), byte(len(m.Chunks)), 0)
+	dst = append(dst, m.version(), byte(m.Flags), byte(len(m.Chunks)), 0)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(m.Rows))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Start))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(m.End))
@@ -128,7 +148,7 @@ func (m *BlockMeta) Unmarshal(src []byte) error {
 		return fmt.Errorf("block entry: short: %d bytes", len(src))
 	}
 	if !supportedVersion(uint32(src[0])) {
-		return fmt.Errorf("block entry: version %d (this build reads %d): %w", src[0], FormatVersion, ErrUnsupportedVersion)
+		return fmt.Errorf("block entry: version %d (this build reads %d..%d): %w", src[0], minFormatVersion, FormatVersion, ErrUnsupportedVersion)
 	}
 	n := int(src[2])
 	if want := blockEntryFixedLen + n*chunkRefLen + 4; len(src) != want {
@@ -142,6 +162,7 @@ func (m *BlockMeta) Unmarshal(src []byte) error {
 		return fmt.Errorf("block entry: reserved bytes %x %x are not zero", src[3], src[38:40])
 	}
 	d := decbuf{b: body[4:]}
+	m.Version = src[0]
 	m.Flags = BlockFlags(src[1])
 	if m.Flags&^FlagSorted != 0 {
 		return fmt.Errorf("block entry: unknown flags %#x", m.Flags)
@@ -180,23 +201,28 @@ func (m *BlockMeta) validate() error {
 		return fmt.Errorf("block entry: distinct addresses sip %d dip %d exceed rows %d", m.SIPDistinct, m.DIPDistinct, m.Rows)
 	case m.Rows > 0 && (m.MinDPort > m.MaxDPort || m.MinProto > m.MaxProto):
 		return fmt.Errorf("block entry: max < min: dport [%d, %d], proto [%d, %d]", m.MinDPort, m.MaxDPort, m.MinProto, m.MaxProto)
-	case m.Rows > 0 && len(m.Chunks) != maxChunksPerBlock, m.Rows == 0 && len(m.Chunks) != 0:
-		return fmt.Errorf("block entry: %d chunks for %d rows, want %d (0 for an empty block)", len(m.Chunks), m.Rows, maxChunksPerBlock)
+	case m.Rows == 0 && len(m.Chunks) != 0:
+		return fmt.Errorf("block entry: %d chunks for an empty block, want 0", len(m.Chunks))
+	case m.Rows > 0 && m.version() < 2 && len(m.Chunks) != minChunksPerBlock:
+		return fmt.Errorf("block entry: %d chunks, want %d in version %d", len(m.Chunks), minChunksPerBlock, m.version())
+	case m.Rows > 0 && (len(m.Chunks) < minChunksPerBlock || len(m.Chunks) > maxChunksPerBlock):
+		return fmt.Errorf("block entry: %d chunks, want %d..%d", len(m.Chunks), minChunksPerBlock, maxChunksPerBlock)
 	}
+	// Dictionary entries per address column, summed over its parts.
+	var dictRows [NumColumns + 1]int
 	for i, c := range m.Chunks {
-		h := frameHeader{Column: c.Column, Part: c.Part, Encoding: c.Encoding, Codec: c.Codec, Rows: uint32(c.Rows), Length: uint32(max(c.Length-frameHeaderLen, 0))}
+		h := frameHeader{Version: m.version(), Column: c.Column, Part: c.Part, Encoding: c.Encoding, Codec: c.Codec,
+			Rows: uint32(c.Rows), Length: uint32(max(c.Length-frameHeaderLen, 0))}
 		if err := h.validate(); err != nil {
 			return fmt.Errorf("block entry: chunk %d: %w", i, err)
 		}
-		want := m.Rows
-		if c.Part == PartDict {
-			want = m.SIPDistinct
-			if c.Column == ColDIP {
-				want = m.DIPDistinct
+		if c.Part.IsDict() {
+			if c.Rows == 0 {
+				return fmt.Errorf("block entry: chunk %d (%s %s) is empty", i, c.Column, c.Part)
 			}
-		}
-		if c.Rows != want {
-			return fmt.Errorf("block entry: chunk %d (%s %s): rows %d, want %d", i, c.Column, c.Part, c.Rows, want)
+			dictRows[c.Column] += c.Rows
+		} else if c.Rows != m.Rows {
+			return fmt.Errorf("block entry: chunk %d (%s %s): rows %d, want %d", i, c.Column, c.Part, c.Rows, m.Rows)
 		}
 		if c.Offset < fileHeaderLen || c.Offset%frameAlign != 0 || c.Length < frameHeaderLen {
 			return fmt.Errorf("block entry: chunk %d (%s %s): bad offset %d or length %d", i, c.Column, c.Part, c.Offset, c.Length)
@@ -205,6 +231,25 @@ func (m *BlockMeta) validate() error {
 			if o.Column == c.Column && o.Part == c.Part {
 				return fmt.Errorf("block entry: chunk %d (%s %s) appears twice", i, c.Column, c.Part)
 			}
+		}
+	}
+	if m.Rows == 0 {
+		return nil
+	}
+	// Every column has its values; each address column has dictionary
+	// parts holding exactly its distinct addresses. With the count limits
+	// above and no duplicates, that accounts for every chunk.
+	for _, id := range Columns() {
+		if _, ok := m.Chunk(id, PartValues); !ok {
+			return fmt.Errorf("block entry: no %s values chunk", id)
+		}
+	}
+	for _, d := range [...]struct {
+		id   ColumnID
+		want int
+	}{{ColSIP, m.SIPDistinct}, {ColDIP, m.DIPDistinct}} {
+		if dictRows[d.id] != d.want {
+			return fmt.Errorf("block entry: %s dictionary chunks hold %d addresses, want %d", d.id, dictRows[d.id], d.want)
 		}
 	}
 	return nil
@@ -235,7 +280,7 @@ func (f *fileEntry) Unmarshal(src []byte) error {
 		return fmt.Errorf("file entry: length %d, want %d", len(src), fileEntryLen)
 	}
 	if !supportedVersion(uint32(src[0])) {
-		return fmt.Errorf("file entry: version %d (this build reads %d): %w", src[0], FormatVersion, ErrUnsupportedVersion)
+		return fmt.Errorf("file entry: version %d (this build reads %d..%d): %w", src[0], minFormatVersion, FormatVersion, ErrUnsupportedVersion)
 	}
 	if got, want := crc32.Checksum(src[:16], castagnoli), binary.BigEndian.Uint32(src[16:]); got != want {
 		return fmt.Errorf("file entry: checksum %#08x, stored %#08x", got, want)

@@ -30,13 +30,9 @@ func TestNoAllocs(t *testing.T) {
 
 	m := BlockMeta{Start: 1741600800, End: 1741601100, Rows: 3, SIPDistinct: 2, DIPDistinct: 2}
 	for _, cp := range chunkOrder {
-		enc := EncUint8
-		if cp.part == PartDict {
-			enc = EncAddr128
-		}
-		rows := 3
-		if cp.part == PartDict {
-			rows = 2
+		enc, rows := EncUint8, 3
+		if cp.part.IsDict() {
+			enc, rows = partEncoding(cp.part, 0), 1
 		}
 		m.Chunks = append(m.Chunks, ChunkRef{Column: cp.col, Part: cp.part, Encoding: enc, Rows: rows, Offset: 16, Length: 64})
 	}

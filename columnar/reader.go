@@ -240,9 +240,18 @@ func (db *DB) ReadColumn(ctx context.Context, meta *BlockMeta, col ColumnID, mem
 
 // ReadDict reads only the sorted dictionary of address column col (sip or
 // dip) of a block: enough to skip a block whose dictionary lacks an address.
+// It reads the one dictionary chunk of a version 1 block, or the up to two
+// parts of a version 2 block, reassembled into the same 16-byte form.
 func (db *DB) ReadDict(ctx context.Context, meta *BlockMeta, col ColumnID, mem memory.Allocator) (*Dict, error) {
 	if !col.IsAddr() {
 		return nil, fmt.Errorf("%w: %s has no dictionary", ErrUnknownColumn, col)
+	}
+	if r4, ok := meta.Chunk(col, PartDict4); ok && meta.Rows > 0 {
+		var r16 *ChunkRef
+		if r, ok := meta.Chunk(col, PartDict); ok {
+			r16 = &r
+		}
+		return db.readDict2(ctx, meta, col, &r4, r16, mem)
 	}
 	arr, err := db.readPart(ctx, meta, col, PartDict, mem)
 	if err != nil {
@@ -271,8 +280,8 @@ func (db *DB) readPart(ctx context.Context, meta *BlockMeta, col ColumnID, part 
 	}
 	if meta.Rows == 0 {
 		enc := EncUint8
-		if part == PartDict {
-			enc = EncAddr128
+		if part.IsDict() {
+			enc = partEncoding(part, 0)
 		}
 		return array.MakeArrayOfNull(mem, enc.DataType(), 0), nil
 	}

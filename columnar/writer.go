@@ -15,6 +15,7 @@ package columnar
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -192,6 +193,9 @@ func (w *blockWriter) encode(ctx context.Context) error {
 				return fmt.Errorf("columnar: write %q@%d: %w", w.b.Iface, w.b.Start, err)
 			}
 			e, n, data := enc.column(w.b, cp.col, cp.part)
+			if n == 0 && cp.part.IsDict() {
+				continue // an empty dictionary part has no chunk
+			}
 			h := frameHeader{Version: FormatVersion, Column: cp.col, Part: cp.part, Encoding: e,
 				Codec: db.codecs.codecFor(cp.col, cp.part), Rows: uint32(n), Start: w.b.Start}
 			off := int64(len(buf))
@@ -212,12 +216,14 @@ func (w *blockWriter) encode(ctx context.Context) error {
 	return w.advance(stageEncoded)
 }
 
-// chunkOrder is the storage order of a block's chunks.
+// chunkOrder is the storage order of a block's chunks (version 2). The two
+// parts of a dictionary are adjacent.
 var chunkOrder = [maxChunksPerBlock]struct {
 	col  ColumnID
 	part Part
 }{
-	{ColSIP, PartDict}, {ColSIP, PartValues}, {ColDIP, PartDict}, {ColDIP, PartValues},
+	{ColSIP, PartDict4}, {ColSIP, PartDict}, {ColSIP, PartValues},
+	{ColDIP, PartDict4}, {ColDIP, PartDict}, {ColDIP, PartValues},
 	{ColDPort, PartValues}, {ColProto, PartValues}, {ColBytesIn, PartValues},
 	{ColBytesOut, PartValues}, {ColPacketsIn, PartValues}, {ColPacketsOut, PartValues},
 }
@@ -273,6 +279,9 @@ func (w *blockWriter) commit(ctx context.Context) error {
 		if err := checkNeighbours(tx, w.b); err != nil {
 			return err
 		}
+		if err := raiseIndexVersion(tx); err != nil {
+			return err
+		}
 		blocks, err := tx.Bucket(bucketBlocks).CreateBucketIfNotExists([]byte(w.b.Iface))
 		if err != nil {
 			return err
@@ -294,6 +303,19 @@ func (w *blockWriter) commit(ctx context.Context) error {
 		return fmt.Errorf("columnar: write %q@%d: commit index: %w", w.b.Iface, w.b.Start, err)
 	}
 	return w.advance(stageCommitted)
+}
+
+// raiseIndexVersion sets meta/version to FormatVersion when the index was
+// created by an older build: from the first block this build commits, the
+// store holds entries that older builds cannot read, and they then refuse
+// the whole store at Open instead of skipping entries as damaged.
+// REQUIRES: tx writable.
+func raiseIndexVersion(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if v := meta.Get(keyVersion); len(v) == 4 && binary.BigEndian.Uint32(v) >= FormatVersion {
+		return nil
+	}
+	return meta.Put(keyVersion, binary.BigEndian.AppendUint32(nil, FormatVersion))
 }
 
 // rollback cuts the data file back to its committed length after a failed

@@ -17,13 +17,18 @@ import (
 
 var createFixture = flag.Bool("create-format-fixture", false, "write testdata/format_v<FormatVersion> if it does not exist")
 
-// fixtureDir is the frozen sample of format version 1. It was written by
-// this package's code (TestFormatV1Fixture with -create-format-fixture) and
-// must never be regenerated: it proves that later builds still read v1.
-var fixtureDir = filepath.Join("testdata", "format_v1")
+// fixtureDir is the frozen sample of a format version. Each was written by
+// this package's code of its time (TestFormatVNFixture with
+// -create-format-fixture) and must never be regenerated: it proves that
+// later builds still read that version.
+func fixtureDir(version int) string {
+	return filepath.Join("testdata", fmt.Sprintf("format_v%d", version))
+}
 
 // writeFixture makes the sample: two days of eth0 with the default codecs,
-// wlan0 uncompressed, counters past 2^32 and an empty block.
+// wlan0 uncompressed, counters past 2^32 and an empty block. From version 2
+// on, also "fam": a block of IPv4 flows only and one of IPv6 flows only, so
+// each dictionary lacks one of its parts.
 func writeFixture(t *testing.T, dir string) {
 	ctx := context.Background()
 	g := newFlowGen(2024)
@@ -35,6 +40,23 @@ func writeFixture(t *testing.T, dir string) {
 		b := g.block("eth0", start, 40+i*10)
 		b.BytesIn[0] = 1<<40 + 7
 		mustWrite(t, db, b)
+	}
+	if columnar.FormatVersion >= 2 {
+		v4only, v6only := g.block("fam", t0, 30), g.block("fam", t0+300, 30)
+		for i := range v4only.SIP {
+			for _, a := range []*[16]byte{&v4only.SIP[i], &v4only.DIP[i]} {
+				if !isV4(*a) {
+					*a = v4(10, 9, a[14], a[15])
+				}
+			}
+			for _, a := range []*[16]byte{&v6only.SIP[i], &v6only.DIP[i]} {
+				if isV4(*a) {
+					*a = v6(0xfd00_0000_0000_0000, uint64(a[14])<<8|uint64(a[15]))
+				}
+			}
+		}
+		mustWrite(t, db, v4only)
+		mustWrite(t, db, v6only)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -78,14 +100,47 @@ func describe(t *testing.T, db *columnar.DB) string {
 	return w.String()
 }
 
-func TestFormatV1Fixture(t *testing.T) {
-	expected := filepath.Join(fixtureDir, "expected.txt")
-	if *createFixture {
-		if _, err := os.Stat(fixtureDir); err == nil {
-			t.Fatalf("%s exists; a format fixture is never rewritten", fixtureDir)
+func TestFormatV1Fixture(t *testing.T) { testFormatFixture(t, 1) }
+
+func TestFormatV2Fixture(t *testing.T) {
+	testFormatFixture(t, 2)
+	// The fixture holds every dictionary shape of version 2.
+	db, err := columnar.Open(context.Background(), fixtureDir(2), &columnar.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	shapes := map[string]bool{}
+	for _, m := range mustBlocks(t, db, columnar.Selector{}) {
+		if m.Version != 2 {
+			t.Errorf("block %s@%d has version %d", m.Iface, m.Start, m.Version)
 		}
-		writeFixture(t, fixtureDir)
-		db, err := columnar.Open(context.Background(), fixtureDir, &columnar.Options{ReadOnly: true})
+		for _, id := range []columnar.ColumnID{columnar.ColSIP, columnar.ColDIP} {
+			_, has4 := m.Chunk(id, columnar.PartDict4)
+			_, has16 := m.Chunk(id, columnar.PartDict)
+			shapes[fmt.Sprintf("dict4=%v dict=%v", has4, has16)] = m.Rows > 0
+		}
+	}
+	for _, s := range []string{"dict4=true dict=true", "dict4=true dict=false", "dict4=false dict=true"} {
+		if !shapes[s] {
+			t.Errorf("fixture lacks a dictionary with %s", s)
+		}
+	}
+}
+
+// testFormatFixture reads the frozen fixture of a format version: every
+// block reads as recorded in expected.txt, Check finds nothing, and a
+// read-write Open of a copy repairs nothing and appends a block of the
+// current version to its files.
+func testFormatFixture(t *testing.T, version int) {
+	dir := fixtureDir(version)
+	expected := filepath.Join(dir, "expected.txt")
+	if *createFixture && version == columnar.FormatVersion {
+		if _, err := os.Stat(dir); err == nil {
+			t.Fatalf("%s exists; a format fixture is never rewritten", dir)
+		}
+		writeFixture(t, dir)
+		db, err := columnar.Open(context.Background(), dir, &columnar.Options{ReadOnly: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,12 +156,12 @@ func TestFormatV1Fixture(t *testing.T) {
 	}
 
 	// Read-only, in place: nothing may change.
-	db, err := columnar.Open(context.Background(), fixtureDir, &columnar.Options{ReadOnly: true})
+	db, err := columnar.Open(context.Background(), dir, &columnar.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := describe(t, db); got != string(want) {
-		t.Errorf("format v1 fixture reads differently:\n got:\n%s\nwant:\n%s", got, want)
+		t.Errorf("format v%d fixture reads differently:\n got:\n%s\nwant:\n%s", version, got, want)
 	}
 	if errs := db.Check(context.Background()); len(errs) > 0 {
 		t.Errorf("check of the fixture: %v", errs)
@@ -114,10 +169,10 @@ func TestFormatV1Fixture(t *testing.T) {
 	db.Close()
 
 	// Read-write on a copy: recovery finds nothing to repair and new
-	// blocks can be appended to v1 files.
-	dir := t.TempDir()
-	copyDir(t, fixtureDir, dir)
-	db, err = columnar.Open(context.Background(), dir, &columnar.Options{NoSync: true})
+	// blocks can be appended to the fixture's files.
+	cp := t.TempDir()
+	copyDir(t, dir, cp)
+	db, err = columnar.Open(context.Background(), cp, &columnar.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
