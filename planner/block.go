@@ -218,11 +218,25 @@ func chunkCost(m *columnar.BlockMeta, id columnar.ColumnID, part columnar.Part) 
 	return ref.Length, ref.Length + int64(ref.Rows)*int64(ref.Encoding.Width()), true
 }
 
+// dictCost is chunkCost for the dictionary of an address column: the
+// chunks of its parts (the 16-byte part, and in format v2 the IPv4 part)
+// and the 16-byte entries they decode to.
+func dictCost(m *columnar.BlockMeta, id columnar.ColumnID) (disk, mem int64, chunks int) {
+	for _, part := range []columnar.Part{columnar.PartDict, columnar.PartDict4} {
+		if ref, ok := m.Chunk(id, part); ok {
+			disk += ref.Length
+			mem += ref.Length + 16*int64(ref.Rows)
+			chunks++
+		}
+	}
+	return disk, mem, chunks
+}
+
 // probeDicts reads the dictionaries of the address columns in dc and
 // translates the address leaves on them into code spans.
 func (w *worker) probeDicts(m *columnar.BlockMeta, dc colSet) error {
 	for _, id := range dc.ids() {
-		disk, mem, _ := chunkCost(m, id, columnar.PartDict)
+		disk, mem, chunks := dictCost(m, id)
 		if err := w.e.bud.reserve(mem, "a dictionary chunk"); err != nil {
 			return err
 		}
@@ -231,7 +245,7 @@ func (w *worker) probeDicts(m *columnar.BlockMeta, dc colSet) error {
 			w.e.bud.release(mem)
 			return fmt.Errorf("planner: block %s@%d: %w", m.Iface, m.Start, err)
 		}
-		w.st.ChunksRead++
+		w.st.ChunksRead += chunks
 		w.st.BytesRead += disk
 		w.colsRead |= 1 << id
 		for _, l := range w.p.leaves {
@@ -287,14 +301,11 @@ func (w *worker) readColumns(m *columnar.BlockMeta, need colSet) error {
 		if w.cols[id].w != 0 {
 			continue // read for the dictionary decision
 		}
-		var disk, mem int64
-		parts := []columnar.Part{columnar.PartValues}
+		disk, mem, _ := chunkCost(m, id, columnar.PartValues)
+		chunks := 1
 		if id.IsAddr() {
-			parts = append(parts, columnar.PartDict)
-		}
-		for _, part := range parts {
-			d, x, _ := chunkCost(m, id, part)
-			disk, mem = disk+d, mem+x
+			d, x, n := dictCost(m, id)
+			disk, mem, chunks = disk+d, mem+x, chunks+n
 		}
 		if err := w.e.bud.reserve(mem, "column chunks"); err != nil {
 			return err
@@ -304,7 +315,7 @@ func (w *worker) readColumns(m *columnar.BlockMeta, need colSet) error {
 		if err != nil {
 			return fmt.Errorf("planner: block %s@%d: %w", m.Iface, m.Start, err)
 		}
-		w.st.ChunksRead += len(parts)
+		w.st.ChunksRead += chunks
 		w.st.BytesRead += disk
 		w.colsRead |= 1 << id
 		if err := w.cols[id].set(col); err != nil {

@@ -79,11 +79,14 @@ func (p *Plan) explainBlocks(ctx context.Context, db *columnar.DB) (explainStats
 		}
 		st.BlocksRead++
 		for _, id := range need.ids() {
-			for _, part := range []columnar.Part{columnar.PartValues, columnar.PartDict} {
-				if disk, _, ok := chunkCost(m, id, part); ok {
-					st.ChunksRead++
-					st.BytesRead += disk
-				}
+			if disk, _, ok := chunkCost(m, id, columnar.PartValues); ok {
+				st.ChunksRead++
+				st.BytesRead += disk
+			}
+			if id.IsAddr() {
+				disk, _, n := dictCost(m, id)
+				st.ChunksRead += n
+				st.BytesRead += disk
 			}
 		}
 	}
