@@ -69,7 +69,8 @@ func (d *decompressors) decompress(codec Codec, src []byte, size int, mem memory
 // buffer): then it decodes into scratch space and copies the prefix.
 func (d *decompressors) decompressInto(codec Codec, src []byte, size int, dst []byte) error {
 	if size == len(dst) {
-		return d.decode(codec, src, dst)
+		// dst may be part of a larger buffer: no writes past its end.
+		return d.decode(codec, src, dst[:size:size])
 	}
 	if size < len(dst) {
 		return fmt.Errorf("buffer decodes to %d bytes, want at least %d", size, len(dst))
@@ -82,14 +83,17 @@ func (d *decompressors) decompressInto(codec Codec, src []byte, size int, dst []
 	return nil
 }
 
-// decode decodes src into exactly dst.
+// decode decodes src into exactly dst. The bytes of dst's capacity past
+// its length are scratch the ZSTD decoder may write: with that slack (a
+// memory.Buffer's padding) it takes its fast path, about 1.5× faster than
+// the bounds-checked one it needs when dst has no room to spare.
 func (d *decompressors) decode(codec Codec, src, dst []byte) error {
 	size := len(dst)
 	var err error
 	switch codec {
 	case CodecZstd:
 		var out []byte
-		out, err = d.zstd.DecodeAll(src, dst[:0:size])
+		out, err = d.zstd.DecodeAll(src, dst[:0])
 		if err == nil && len(out) != size {
 			err = fmt.Errorf("decoded %d bytes, want %d", len(out), size)
 		}
