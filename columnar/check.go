@@ -283,7 +283,7 @@ func (db *DB) checkBlock(ctx context.Context, m *BlockMeta, mem memory.Allocator
 
 // checkChunk decodes one chunk with both decoders and compares them.
 func (db *DB) checkChunk(ctx context.Context, m *BlockMeta, ref *ChunkRef, dec *decompressors, mem memory.Allocator) error {
-	buf, _, err := db.readFrame(ctx, m, ref, mem, false)
+	buf, err := db.readFrame(ctx, m, ref, mem)
 	if err != nil {
 		return err
 	}

@@ -146,18 +146,12 @@ func (db *DB) readDict2(ctx context.Context, meta *BlockMeta, col ColumnID, r4, 
 // decodePartInto reads the chunk ref of meta's block and decodes its
 // values into dst, exactly ref.Rows values long.
 func (db *DB) decodePartInto(ctx context.Context, meta *BlockMeta, ref *ChunkRef, dec *decompressors, mem memory.Allocator, dst []byte) error {
-	buf, mapped, err := db.readFrame(ctx, meta, ref, mem, true)
+	buf, err := db.readFrame(ctx, meta, ref, mem)
 	if err != nil {
 		return err
 	}
 	defer buf.Release()
-	path := db.chunkPath(meta)
-	if !mapped {
-		return decodeChunkInto(path, ref, meta.Start, buf, dec, dst)
-	}
-	return onFault(path, ref.Offset, func() error {
-		return decodeChunkInto(path, ref, meta.Start, buf, dec, dst)
-	})
+	return decodeChunkInto(db.chunkPath(meta), ref, meta.Start, buf, dec, dst)
 }
 
 // checkDictParts checks, for a version 2 block, that the reassembled

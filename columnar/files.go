@@ -28,21 +28,6 @@ type fileHandle struct {
 	f    *os.File
 	refs int  // REQUIRES: fileCache.mu held
 	dead bool // evicted: close when refs drops to 0. REQUIRES: fileCache.mu held
-	// maps are read-only mappings of the file, the newest (largest) last;
-	// older ones stay until the handle closes, as buffers may still point
-	// into them (mapped.go). REQUIRES: fileCache.mu held
-	maps [][]byte
-	size int64 // file size last seen by mappedFrame. REQUIRES: fileCache.mu held
-}
-
-// close closes the file and unmaps its mappings.
-// REQUIRES: fileCache.mu held, h.refs == 0.
-func (h *fileHandle) close() error {
-	for _, m := range h.maps {
-		_ = unmapFile(m)
-	}
-	h.maps = nil
-	return h.f.Close()
 }
 
 func newFileCache(dir string, max int, readOnly bool) *fileCache {
@@ -93,7 +78,7 @@ func (c *fileCache) release(h *fileHandle) {
 	defer c.mu.Unlock()
 	h.refs--
 	if h.refs == 0 && h.dead {
-		_ = h.close()
+		_ = h.f.Close()
 	}
 }
 
@@ -112,7 +97,7 @@ func (c *fileCache) dropLocked(h *fileHandle) {
 	delete(c.mu.open, h.rel)
 	h.dead = true
 	if h.refs == 0 {
-		_ = h.close()
+		_ = h.f.Close()
 	}
 }
 
@@ -125,7 +110,7 @@ func (c *fileCache) evictIdleLocked() {
 		}
 		if h.refs == 0 {
 			delete(c.mu.open, rel)
-			_ = h.close()
+			_ = h.f.Close()
 		}
 	}
 }
@@ -162,7 +147,7 @@ func (c *fileCache) closeAll() error {
 		delete(c.mu.open, h.rel)
 		h.dead = true
 		if h.refs == 0 {
-			if err := h.close(); err != nil {
+			if err := h.f.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("columnar: close %s: %w", h.rel, err))
 			}
 		}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -289,7 +288,7 @@ func (db *DB) readPart(ctx context.Context, meta *BlockMeta, col ColumnID, part 
 	if !ok {
 		return nil, corruptf(db.indexPath(), -1, "block %q@%d has no %s %s chunk", meta.Iface, meta.Start, col, part)
 	}
-	buf, mapped, err := db.readFrame(ctx, meta, &ref, mem, true)
+	buf, err := db.readFrame(ctx, meta, &ref, mem)
 	if err != nil {
 		return nil, err
 	}
@@ -299,84 +298,35 @@ func (db *DB) readPart(ctx context.Context, meta *BlockMeta, col ColumnID, part 
 		return nil, err
 	}
 	defer db.decs.put(dec)
-	path := db.chunkPath(meta)
-	if !mapped {
-		return decodeChunk(path, &ref, meta.Start, buf, dec, mem)
-	}
-	var arr arrow.Array
-	err = onFault(path, ref.Offset, func() error {
-		var err error
-		arr, err = decodeChunk(path, &ref, meta.Start, buf, dec, mem)
-		if err == nil && aliases(arr, buf) {
-			// An uncompressed chunk's values point into the mapping:
-			// copy them, so no array outlives the fault guard there.
-			c := copyArray(arr, mem)
-			arr.Release()
-			arr = c
-		}
-		return err
-	})
-	return arr, err
+	return decodeChunk(db.chunkPath(meta), &ref, meta.Start, buf, dec, mem)
 }
 
-// readFrame reads the bytes of one chunk frame into a buffer from mem, or,
-// with mapOK, returns them from a memory map of the data file (mapped.go;
-// mapped reports which). A data file that is missing because retention
-// dropped the block after the caller listed it gives ErrBlockRemoved, not
-// corruption.
-func (db *DB) readFrame(ctx context.Context, meta *BlockMeta, ref *ChunkRef, mem memory.Allocator, mapOK bool) (buf *memory.Buffer, mapped bool, err error) {
+// readFrame reads the bytes of one chunk frame into a buffer from mem. A
+// data file that is missing because retention dropped the block after the
+// caller listed it gives ErrBlockRemoved, not corruption.
+func (db *DB) readFrame(ctx context.Context, meta *BlockMeta, ref *ChunkRef, mem memory.Allocator) (*memory.Buffer, error) {
 	path := db.chunkPath(meta)
 	h, err := db.files.acquire(meta.File)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			if db.blockGone(ctx, meta) {
-				return nil, false, fmt.Errorf("columnar: read block %q@%d: %w", meta.Iface, meta.Start, ErrBlockRemoved)
+				return nil, fmt.Errorf("columnar: read block %q@%d: %w", meta.Iface, meta.Start, ErrBlockRemoved)
 			}
-			return nil, false, &CorruptError{File: path, Offset: ref.Offset, Reason: fmt.Sprintf("data file of block %q@%d is missing", meta.Iface, meta.Start), Err: err}
+			return nil, &CorruptError{File: path, Offset: ref.Offset, Reason: fmt.Sprintf("data file of block %q@%d is missing", meta.Iface, meta.Start), Err: err}
 		}
-		return nil, false, fmt.Errorf("columnar: read %s: %w", path, err)
+		return nil, fmt.Errorf("columnar: read %s: %w", path, err)
 	}
 	defer db.files.release(h)
-	if mapOK {
-		if b, ok := db.files.mappedFrame(h, ref.Offset, int(ref.Length)); ok {
-			return b, true, nil
-		}
-	}
-	buf = memory.NewResizableBuffer(mem)
+	buf := memory.NewResizableBuffer(mem)
 	buf.Resize(int(ref.Length))
 	if n, err := h.f.ReadAt(buf.Bytes(), ref.Offset); err != nil {
 		buf.Release()
 		if errors.Is(err, io.EOF) {
-			return nil, false, corruptf(path, ref.Offset, "chunk %s %s of %d bytes is cut short: file ends after %d", ref.Column, ref.Part, ref.Length, n)
+			return nil, corruptf(path, ref.Offset, "chunk %s %s of %d bytes is cut short: file ends after %d", ref.Column, ref.Part, ref.Length, n)
 		}
-		return nil, false, fmt.Errorf("columnar: read %s at %d: %w", path, ref.Offset, err)
+		return nil, fmt.Errorf("columnar: read %s at %d: %w", path, ref.Offset, err)
 	}
-	return buf, false, nil
-}
-
-// aliases reports whether arr's values buffer points into buf.
-func aliases(arr arrow.Array, buf *memory.Buffer) bool {
-	b := buf.Bytes()
-	v := arr.Data().Buffers()[1]
-	if v == nil || v.Len() == 0 || len(b) == 0 {
-		return false
-	}
-	p, lo, hi := &v.Bytes()[0], &b[0], &b[len(b)-1]
-	return uintptr(unsafe.Pointer(p)) >= uintptr(unsafe.Pointer(lo)) && uintptr(unsafe.Pointer(p)) <= uintptr(unsafe.Pointer(hi))
-}
-
-// copyArray returns a copy of a single-buffer array in memory from mem.
-func copyArray(arr arrow.Array, mem memory.Allocator) arrow.Array {
-	d := arr.Data()
-	v := d.Buffers()[1]
-	nb := memory.NewResizableBuffer(mem)
-	nb.Resize(v.Len())
-	copy(nb.Bytes(), v.Bytes())
-	data := array.NewData(d.DataType(), d.Len(), []*memory.Buffer{nil, nb}, nil, 0, d.Offset())
-	nb.Release()
-	out := array.MakeFromData(data)
-	data.Release()
-	return out
+	return buf, nil
 }
 
 // blockGone reports whether meta's block has left the index.
