@@ -66,11 +66,13 @@ func (d *decompressors) decompress(codec Codec, src []byte, size int, mem memory
 
 // decompressInto decodes a compressed buffer body of exactly size bytes
 // into dst, which may be shorter than size (the stream may pad the values
-// buffer): then it decodes into scratch space and copies the prefix.
+// buffer): then it decodes into scratch space and copies the prefix. The
+// capacity of dst past its length is scratch too (see decode): callers
+// pass the tail of a buffer or a scratch slice, never bytes followed by
+// data.
 func (d *decompressors) decompressInto(codec Codec, src []byte, size int, dst []byte) error {
 	if size == len(dst) {
-		// dst may be part of a larger buffer: no writes past its end.
-		return d.decode(codec, src, dst[:size:size])
+		return d.decode(codec, src, dst)
 	}
 	if size < len(dst) {
 		return fmt.Errorf("buffer decodes to %d bytes, want at least %d", size, len(dst))
