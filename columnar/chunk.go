@@ -13,19 +13,27 @@ import (
 )
 
 // chunkFieldName is the name of the single field of a chunk's Arrow schema:
-// the column name, with "_dict" or "_dict4" appended for dictionary parts.
-func chunkFieldName(c ColumnID, p Part) string {
-	switch p {
-	case PartDict:
-		return c.String() + "_dict"
-	case PartDict4:
-		return c.String() + "_dict4"
+// the column name, with "_dict" or "_dict4" appended for dictionary parts
+// and "_split" for split encodings, so that a reader without the store's
+// format sees that the values are not the column's.
+func chunkFieldName(c ColumnID, p Part, e Encoding) string {
+	return c.String() + fieldNameSuffix(p, e)
+}
+
+func fieldNameSuffix(p Part, e Encoding) string {
+	switch {
+	case p == PartDict:
+		return "_dict"
+	case p == PartDict4:
+		return "_dict4"
+	case e.IsSplit():
+		return "_split"
 	}
-	return c.String()
+	return ""
 }
 
 func chunkSchema(c ColumnID, p Part, e Encoding) *arrow.Schema {
-	return arrow.NewSchema([]arrow.Field{{Name: chunkFieldName(c, p), Type: e.DataType()}}, nil)
+	return arrow.NewSchema([]arrow.Field{{Name: chunkFieldName(c, p, e), Type: e.DataType()}}, nil)
 }
 
 // checkFrame verifies the frame in buf against ref and the block start:
@@ -54,8 +62,9 @@ func checkFrame(file string, ref *ChunkRef, start int64, frame []byte) (frameHea
 // its column as an Arrow array. It decodes the one values buffer itself,
 // with the reusable decompressors in dec: uncompressed chunks alias buf (it is
 // retained, so the array costs no copy beyond the read from disk), compressed
-// ones are decompressed into a buffer from mem. decodeChunkArrow is the
-// reference decoder it must agree with.
+// ones are decompressed into a buffer from mem, and split ones are unsplit
+// into a buffer from mem. decodeChunkArrow is the reference decoder it must
+// agree with.
 func decodeChunk(file string, ref *ChunkRef, start int64, buf *memory.Buffer, dec *decompressors, mem memory.Allocator) (arrow.Array, error) {
 	h, l, err := checkFrame(file, ref, start, buf.Bytes())
 	if err != nil {
@@ -64,6 +73,13 @@ func decodeChunk(file string, ref *ChunkRef, start int64, buf *memory.Buffer, de
 	off := frameHeaderLen + l.batch.bodyOff + l.valuesOff
 	var values *memory.Buffer
 	switch {
+	case h.Encoding.IsSplit():
+		values = memory.NewResizableBuffer(mem)
+		values.Resize(int(h.Rows) * h.Encoding.Width())
+		if err := decodeValues(file, ref, &h, &l, buf.Bytes(), dec, values.Bytes()); err != nil {
+			values.Release()
+			return nil, err
+		}
 	case !l.compressed:
 		values = memory.SliceBuffer(buf, off, l.size)
 	case l.raw:
@@ -92,23 +108,54 @@ func decodeChunkInto(file string, ref *ChunkRef, start int64, buf *memory.Buffer
 	if want := int(h.Rows) * h.Encoding.Width(); len(dst) != want {
 		return fmt.Errorf("columnar: decode %s %s: destination of %d bytes, want %d", h.Column, h.Part, len(dst), want)
 	}
-	off := frameHeaderLen + l.batch.bodyOff + l.valuesOff
-	src := buf.Bytes()[off:]
+	return decodeValues(file, ref, &h, &l, buf.Bytes(), dec, dst)
+}
+
+// decodeValues decodes the values buffer of a checked frame into dst,
+// exactly h.Rows values: decompressed, and unsplit for split encodings (from
+// dec's scratch space when compressed, else straight from the frame).
+// REQUIRES: checkFrame accepted frame, giving h and l; len(dst) is h.Rows ×
+// width.
+func decodeValues(file string, ref *ChunkRef, h *frameHeader, l *ipcLayout, frame []byte, dec *decompressors, dst []byte) error {
+	src := frame[frameHeaderLen+l.batch.bodyOff+l.valuesOff:]
+	split := h.Encoding.IsSplit()
+	var vals []byte
 	switch {
 	case !l.compressed:
-		copy(dst, src)
+		vals = src[:l.size]
 	case l.raw:
-		copy(dst, src[ipcCompressionPrefix:])
+		vals = src[ipcCompressionPrefix : ipcCompressionPrefix+l.size]
 	default:
-		if err := dec.decompressInto(h.Codec, src[ipcCompressionPrefix:l.valuesLen], l.size, dst); err != nil {
-			return &CorruptError{File: file, Offset: ref.Offset, Reason: fmt.Sprintf("chunk %s %s: %s decompression", h.Column, h.Part, h.Codec), Err: err}
+		body := src[ipcCompressionPrefix:l.valuesLen]
+		if !split {
+			err := dec.decompressInto(h.Codec, body, l.size, dst)
+			return decompressError(file, ref, h, err)
 		}
+		vals = resized(&dec.scratch, l.size)
+		if err := dec.decode(h.Codec, body, vals); err != nil {
+			return decompressError(file, ref, h, err)
+		}
+	}
+	if split {
+		unsplit(dst, vals, int(h.Rows), h.Encoding.Width())
+	} else {
+		copy(dst, vals)
 	}
 	return nil
 }
 
+// decompressError wraps a decompression failure of a chunk, if any, as
+// corruption.
+func decompressError(file string, ref *ChunkRef, h *frameHeader, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &CorruptError{File: file, Offset: ref.Offset, Reason: fmt.Sprintf("chunk %s %s: %s decompression", h.Column, h.Part, h.Codec), Err: err}
+}
+
 // decodeChunkArrow decodes a chunk with arrow-go's own IPC reader, after the
-// same checks as decodeChunk. Check uses it to prove chunks are plain Arrow
+// same checks as decodeChunk, then unsplits split encodings a byte at a time
+// (unsplitArray). Check uses it to prove chunks are plain Arrow
 // IPC that any Arrow implementation reads, and tests compare it with
 // decodeChunk.
 func decodeChunkArrow(file string, ref *ChunkRef, start int64, buf *memory.Buffer, mem memory.Allocator) (arr arrow.Array, err error) {
@@ -144,6 +191,10 @@ func decodeChunkArrow(file string, ref *ChunkRef, start int64, buf *memory.Buffe
 	}
 	arr = rec.Column(0)
 	arr.Retain()
+	if h.Encoding.IsSplit() {
+		// arrow-go reads the byte planes as values: unsplit them.
+		arr = unsplitArray(arr, h.Encoding, mem)
+	}
 	return arr, nil
 }
 

@@ -37,6 +37,10 @@ func Columns() []ColumnID {
 // IsValid reports whether c names a stored column.
 func (c ColumnID) IsValid() bool { return c >= 1 && c <= NumColumns }
 
+// isCounter reports whether c is one of the four traffic counters, the
+// columns that may be stored byte-stream-split.
+func (c ColumnID) isCounter() bool { return c >= ColBytesIn && c <= ColPacketsOut }
+
 // IsAddr reports whether c holds addresses (sip, dip), stored as a sorted
 // dictionary plus codes.
 func (c ColumnID) IsAddr() bool { return c == ColSIP || c == ColDIP }
@@ -107,21 +111,46 @@ const (
 	// sorted and distinct, byte-stream-split: byte k of entry i is at
 	// k*n + i (FORMAT.md "Column encodings"). Format version 2 on.
 	EncAddr32 Encoding = 6
+	// EncSplit16, EncSplit32 and EncSplit64 are arrow uint16, uint32 and
+	// uint64 chunks whose values buffer holds the n values byte-stream-split:
+	// byte k (little-endian order, k = 0 least significant) of value i is at
+	// k*n + i. Read as Arrow values they are byte planes, not the counters;
+	// the readers unsplit them (FORMAT.md "Column encodings"). Format version
+	// 2 on, counter columns only.
+	EncSplit16 Encoding = 7
+	EncSplit32 Encoding = 8
+	EncSplit64 Encoding = 9
 )
 
 // IsValid reports whether e is a known encoding.
-func (e Encoding) IsValid() bool { return e >= EncUint8 && e <= EncAddr32 }
+func (e Encoding) IsValid() bool { return e >= EncUint8 && e <= EncSplit64 }
+
+// IsSplit reports whether e stores its integers byte-stream-split.
+func (e Encoding) IsSplit() bool { return e >= EncSplit16 && e <= EncSplit64 }
+
+// Plain returns the unsigned integer encoding of the values e holds: e
+// itself unless e is a split encoding.
+func (e Encoding) Plain() Encoding {
+	if e.IsSplit() {
+		return e - EncSplit16 + EncUint16
+	}
+	return e
+}
+
+// splitEncoding returns the split form of a plain uint16/32/64 encoding.
+// REQUIRES: e is EncUint16, EncUint32 or EncUint64.
+func splitEncoding(e Encoding) Encoding { return e - EncUint16 + EncSplit16 }
 
 // Width returns the size in bytes of one value.
 func (e Encoding) Width() int {
 	switch e {
 	case EncUint8:
 		return 1
-	case EncUint16:
+	case EncUint16, EncSplit16:
 		return 2
-	case EncUint32:
+	case EncUint32, EncSplit32:
 		return 4
-	case EncUint64:
+	case EncUint64, EncSplit64:
 		return 8
 	case EncAddr128:
 		return 16
@@ -136,11 +165,11 @@ func (e Encoding) DataType() arrow.DataType {
 	switch e {
 	case EncUint8:
 		return arrow.PrimitiveTypes.Uint8
-	case EncUint16:
+	case EncUint16, EncSplit16:
 		return arrow.PrimitiveTypes.Uint16
-	case EncUint32:
+	case EncUint32, EncSplit32:
 		return arrow.PrimitiveTypes.Uint32
-	case EncUint64:
+	case EncUint64, EncSplit64:
 		return arrow.PrimitiveTypes.Uint64
 	case EncAddr128:
 		return addrType
@@ -150,8 +179,12 @@ func (e Encoding) DataType() arrow.DataType {
 	return nil
 }
 
-// String returns the Arrow type name.
+// String returns the Arrow type name, with " split" appended for the
+// split encodings.
 func (e Encoding) String() string {
+	if e.IsSplit() {
+		return e.DataType().String() + " split"
+	}
 	if dt := e.DataType(); dt != nil {
 		return dt.String()
 	}

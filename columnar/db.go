@@ -47,26 +47,31 @@ type Options struct {
 	FailAfterDataSync func(iface string, start int64) error
 }
 
-// Codecs chooses the buffer compression of each kind of column chunk.
+// Codecs chooses the buffer compression of each kind of column chunk. The
+// zero value compresses nothing.
 type Codecs struct {
-	Dict     Codec // sorted address dictionaries (sip, dip): entries other than IPv4
-	Dict4    Codec // the IPv4 entries of the dictionaries (format v2 PartDict4)
-	Codes    Codec // address codes (sip, dip)
-	Keys     Codec // dport, proto
-	Counters Codec // bytes_in, bytes_out, packets_in, packets_out
+	Dict    Codec // sorted address dictionaries (sip, dip): entries other than IPv4
+	Dict4   Codec // the IPv4 entries of the dictionaries (format v2 PartDict4)
+	Codes   Codec // address codes (sip, dip)
+	Keys    Codec // dport, proto
+	Bytes   Codec // bytes_in, bytes_out
+	Packets Codec // packets_in, packets_out
 }
 
 // DefaultCodecs returns the compression chosen by measurement
 // (BenchmarkChunkCodec on realistic 100k-flow blocks, FORMAT.md
-// "Compression"): ZSTD for the address dictionaries and the counters, where
-// it saves the most bytes per microsecond of extra decode time (about
-// 3 B/row of the 14 that LZ4 leaves), and LZ4 for the address codes, dport
-// and proto, which the filters read in most queries and which ZSTD would
-// decode about twice as slowly for little gain. The IPv4 part of the
-// dictionaries (format v2) is LZ4: byte-stream-split, it compresses about as
-// well as with ZSTD and decodes several times faster.
+// "Compression"): ZSTD for the 16-byte address dictionaries, where it saves
+// the most bytes per microsecond of extra decode time, and LZ4 for the
+// address codes, dport and proto, which the filters read in most queries
+// and which ZSTD would decode about twice as slowly for little gain. The
+// byte-stream-split chunks of format v2 change the balance: the IPv4 part
+// of the dictionaries and bytes_in/bytes_out are LZ4 (split, LZ4 makes them
+// about as small as ZSTD, or smaller than ZSTD makes plain values, and
+// decodes them several times faster); packets_in/packets_out, whose split
+// planes ZSTD still shrinks by a third more than LZ4 at a similar decode
+// cost, stay ZSTD.
 func DefaultCodecs() Codecs {
-	return Codecs{Dict: CodecZstd, Dict4: CodecLZ4, Codes: CodecLZ4, Keys: CodecLZ4, Counters: CodecZstd}
+	return Codecs{Dict: CodecZstd, Dict4: CodecLZ4, Codes: CodecLZ4, Keys: CodecLZ4, Bytes: CodecLZ4, Packets: CodecZstd}
 }
 
 // codecFor returns the codec of one column part.
@@ -80,12 +85,14 @@ func (c *Codecs) codecFor(col ColumnID, p Part) Codec {
 		return c.Codes
 	case col == ColDPort || col == ColProto:
 		return c.Keys
+	case col == ColBytesIn || col == ColBytesOut:
+		return c.Bytes
 	}
-	return c.Counters
+	return c.Packets
 }
 
 func (c *Codecs) validate() error {
-	for _, x := range [...]Codec{c.Dict, c.Dict4, c.Codes, c.Keys, c.Counters} {
+	for _, x := range [...]Codec{c.Dict, c.Dict4, c.Codes, c.Keys, c.Bytes, c.Packets} {
 		if !x.IsValid() {
 			return fmt.Errorf("columnar: options: codec %d out of range 0..%d", x, CodecZstd)
 		}

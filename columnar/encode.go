@@ -51,11 +51,15 @@ type blockEncoder struct {
 
 	perm, permTmp, counts []uint32
 
-	// split and nonV4 hold a version 2 dictionary part being encoded.
+	// split holds the byte planes of a version 2 dictionary part or
+	// counter being encoded, nonV4 a version 2 dictionary part.
 	split, nonV4 []byte
 	// v1Dicts makes column return PartDict as version 1 stored it: the
 	// whole dictionary. For benchmarks comparing the two versions only.
 	v1Dicts bool
+	// plainCounters makes column return counters as plain integers, as
+	// format version 2 first stored them. For benchmarks only.
+	plainCounters bool
 	// damageSplit, in tests, moves the bounds of the IPv4 part of each
 	// dictionary after it is built, to write damaged version 2 blocks.
 	damageSplit func(d *addrDict)
@@ -213,8 +217,9 @@ func sum(v []uint64) uint64 {
 }
 
 // column returns the encoding, value count and raw little-endian bytes of one
-// column part in row order, narrowed to the smallest width; for the
-// dictionary parts, their entries (FORMAT.md "Column encodings"). The bytes
+// column part in row order, narrowed to the smallest width, and for
+// counters wider than a byte split into byte planes; for the dictionary
+// parts, their entries (FORMAT.md "Column encodings"). The bytes
 // alias e's scratch space and are valid until the next call. A dictionary
 // part may have no entries; the writer then omits its chunk.
 func (e *blockEncoder) column(b *Block, c ColumnID, p Part) (Encoding, int, []byte) {
@@ -241,14 +246,22 @@ func (e *blockEncoder) column(b *Block, c ColumnID, p Part) (Encoding, int, []by
 		return narrowed(e, b.DPort, uint64(slices.Max(b.DPort)))
 	case c == ColProto:
 		return narrowed(e, b.Proto, 0)
-	case c == ColBytesIn:
-		return narrowed(e, b.BytesIn, slices.Max(b.BytesIn))
-	case c == ColBytesOut:
-		return narrowed(e, b.BytesOut, slices.Max(b.BytesOut))
-	case c == ColPacketsIn:
-		return narrowed(e, b.PacketsIn, slices.Max(b.PacketsIn))
 	}
-	return narrowed(e, b.PacketsOut, slices.Max(b.PacketsOut))
+	src := b.PacketsOut
+	switch c {
+	case ColBytesIn:
+		src = b.BytesIn
+	case ColBytesOut:
+		src = b.BytesOut
+	case ColPacketsIn:
+		src = b.PacketsIn
+	}
+	enc, n, data := narrowed(e, src, slices.Max(src))
+	if enc == EncUint8 || e.plainCounters {
+		return enc, n, data
+	}
+	e.split = appendSplit(e.split[:0], data, enc.Width())
+	return splitEncoding(enc), n, e.split
 }
 
 type unsigned interface {

@@ -8,6 +8,10 @@ import (
 // ChunkCodecBench encodes single column parts of a block for the codec
 // benchmarks: it exposes the real encoder and decoder, nothing else.
 type ChunkCodecBench struct {
+	// PlainCounters makes Encode store counters as plain integers, the
+	// baseline of their byte-stream-split form.
+	PlainCounters bool
+
 	enc  blockEncoder
 	cw   *chunkWriter
 	meta BlockMeta
@@ -34,9 +38,9 @@ func NewChunkCodecBench(b *Block, mem memory.Allocator) *ChunkCodecBench {
 // (offset fileHeaderLen). With v1Dict, PartDict is the whole dictionary in
 // a version 1 frame, as version 1 stored it.
 func (x *ChunkCodecBench) Encode(c ColumnID, p Part, codec Codec, v1Dict bool) ([]byte, ChunkRef, error) {
-	x.enc.v1Dicts = v1Dict
+	x.enc.v1Dicts, x.enc.plainCounters = v1Dict, x.PlainCounters
 	enc, n, data := x.enc.column(x.b, c, p)
-	x.enc.v1Dicts = false
+	x.enc.v1Dicts, x.enc.plainCounters = false, false
 	version := uint8(FormatVersion)
 	if v1Dict {
 		version = 1

@@ -156,9 +156,11 @@ func (h *frameHeader) validate() error {
 	case h.Part > PartDict4 || (h.Part.IsDict() && !h.Column.IsAddr()) || (h.Part == PartDict4 && h.Version < 2):
 		return fmt.Errorf("chunk frame: part %d invalid for column %s in format version %d", h.Part, h.Column, h.Version)
 	case !h.Encoding.IsValid():
-		return fmt.Errorf("chunk frame: encoding %d out of range %d..%d", h.Encoding, EncUint8, EncAddr32)
+		return fmt.Errorf("chunk frame: encoding %d out of range %d..%d", h.Encoding, EncUint8, EncSplit64)
 	case h.Encoding != partEncoding(h.Part, h.Encoding):
 		return fmt.Errorf("chunk frame: encoding %s invalid for %s %s", h.Encoding, h.Column, h.Part)
+	case h.Encoding.IsSplit() && (!h.Column.isCounter() || h.Version < 2):
+		return fmt.Errorf("chunk frame: encoding %s invalid for %s in format version %d", h.Encoding, h.Column, h.Version)
 	case !h.Codec.IsValid():
 		return fmt.Errorf("chunk frame: codec %d out of range 0..%d", h.Codec, CodecZstd)
 	case h.Rows > MaxBlockRows:

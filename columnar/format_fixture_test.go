@@ -111,9 +111,15 @@ func TestFormatV2Fixture(t *testing.T) {
 	}
 	defer db.Close()
 	shapes := map[string]bool{}
+	counters := map[columnar.Encoding]bool{}
 	for _, m := range mustBlocks(t, db, columnar.Selector{}) {
 		if m.Version != 2 {
 			t.Errorf("block %s@%d has version %d", m.Iface, m.Start, m.Version)
+		}
+		for _, c := range m.Chunks {
+			if c.Column >= columnar.ColBytesIn {
+				counters[c.Encoding] = true
+			}
 		}
 		for _, id := range []columnar.ColumnID{columnar.ColSIP, columnar.ColDIP} {
 			_, has4 := m.Chunk(id, columnar.PartDict4)
@@ -124,6 +130,12 @@ func TestFormatV2Fixture(t *testing.T) {
 	for _, s := range []string{"dict4=true dict=true", "dict4=true dict=false", "dict4=false dict=true"} {
 		if !shapes[s] {
 			t.Errorf("fixture lacks a dictionary with %s", s)
+		}
+	}
+	// And counters of every width: plain uint8, split wider ones.
+	for _, e := range []columnar.Encoding{columnar.EncUint8, columnar.EncSplit16, columnar.EncSplit32, columnar.EncSplit64} {
+		if !counters[e] {
+			t.Errorf("fixture lacks a counter of encoding %s (has %v)", e, counters)
 		}
 	}
 }

@@ -125,6 +125,27 @@ func TestGoldenFormat(t *testing.T) {
 		{"byte 0 of each address", n4}, {"byte 1 of each address", n4}, {"byte 2 of each address", n4}, {"byte 3 of each address", n4},
 		{"padding to 8", l4.batch.bodyLen - 4*n4},
 	})
+	// A counter of format v2: bytes_out (300, 1, 60 in row order: uint16)
+	// byte-stream-split.
+	refc, _ := m.Chunk(ColBytesOut, PartValues)
+	framec := data[refc.Offset : refc.Offset+refc.Length]
+	var hc frameHeader
+	payloadc, _ := hc.Unmarshal(framec)
+	lc, err := scanStream(payloadc, &hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&w, "\n## chunk frame: bytes_out values (offset %d, length %d): header\n", refc.Offset, refc.Length)
+	hexDump(&w, int(refc.Offset), framec[:frameHeaderLen], []field{
+		{"magic \"FSQC\"", 4}, {"version", 1}, {"column id (6 = bytes_out)", 1}, {"part (0 = values)", 1}, {"encoding (7 = uint16, byte-stream-split)", 1},
+		{"codec (0 = none)", 1}, {"reserved", 3}, {"rows", 4}, {"block start (unix s)", 8}, {"payload length", 4}, {"crc32c", 4},
+	})
+	nc := int(hc.Rows)
+	bodyc := frameHeaderLen + lc.batch.bodyOff
+	fmt.Fprintf(&w, "\n### record batch body (after schema and batch messages)\n")
+	hexDump(&w, int(refc.Offset)+bodyc, framec[bodyc:bodyc+lc.batch.bodyLen], []field{
+		{"byte 0 (least significant) of each value", nc}, {"byte 1 of each value", nc}, {"padding to 8", lc.batch.bodyLen - 2*nc},
+	})
 	fmt.Fprintf(&w, "\n## index key blocks/eth0/<start>\n")
 	key := appendBlockKey(nil, m.Start)
 	hexDump(&w, 0, key, []field{{"block start, uint64 big-endian", 8}})

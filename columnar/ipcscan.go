@@ -167,8 +167,8 @@ func checkSchemaMessage(meta []byte, bodyLen int, h *frameHeader) error {
 	if !ok {
 		return fmt.Errorf("field name out of bounds")
 	}
-	if name := field.buf[nameAt : nameAt+nameLen]; !isChunkFieldName(name, h.Column, h.Part) {
-		return fmt.Errorf("field name %q, want %q", name, chunkFieldName(h.Column, h.Part))
+	if name := field.buf[nameAt : nameAt+nameLen]; !isChunkFieldName(name, h.Column, h.Part, h.Encoding) {
+		return fmt.Errorf("field name %q, want %q", name, chunkFieldName(h.Column, h.Part, h.Encoding))
 	}
 	if nullable := field.i64(1, 0, 1); nullable != 0 {
 		return fmt.Errorf("field is nullable (%d), want not", nullable)
@@ -176,17 +176,10 @@ func checkSchemaMessage(meta []byte, bodyLen int, h *frameHeader) error {
 	return checkFieldType(field, h.Encoding)
 }
 
-// isChunkFieldName reports whether name is chunkFieldName(c, p), without
+// isChunkFieldName reports whether name is chunkFieldName(c, p, e), without
 // allocating.
-func isChunkFieldName(name []byte, c ColumnID, p Part) bool {
-	col := c.String()
-	suffix := ""
-	switch p {
-	case PartDict:
-		suffix = "_dict"
-	case PartDict4:
-		suffix = "_dict4"
-	}
+func isChunkFieldName(name []byte, c ColumnID, p Part, e Encoding) bool {
+	col, suffix := c.String(), fieldNameSuffix(p, e)
 	return len(name) == len(col)+len(suffix) && string(name[:len(col)]) == col && string(name[len(col):]) == suffix
 }
 

@@ -12,7 +12,8 @@ import (
 
 // TestNoAllocs holds the hot helpers to zero allocations: dictionary lookups
 // (run per block per address filter), key and header encoding into a
-// caller's buffer, entry decoding into a reused BlockMeta, and the IPC scan.
+// caller's buffer, entry decoding into a reused BlockMeta, the IPC scan,
+// and the decoding (decompress, unsplit) of a split counter chunk.
 func TestNoAllocs(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("allocation counts are not meaningful under -cover")
@@ -43,6 +44,28 @@ func TestNoAllocs(t *testing.T) {
 	var fh frameHeader
 	payload, _ := fh.Unmarshal(frame)
 	buf := make([]byte, 0, 1024)
+	dec, err := newDecompressors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.close()
+	// Split counter chunks, compressed, decode into a caller's buffer
+	// through the decompressors' reused scratch space.
+	splitFrames := map[Codec]*memory.Buffer{}
+	var splitRefs [CodecZstd + 1]ChunkRef
+	for _, fr := range seedFrames(t) {
+		var h frameHeader
+		if _, err := h.Unmarshal(fr); err == nil && h.Encoding.IsSplit() && h.Codec != CodecNone {
+			splitFrames[h.Codec] = memory.NewBufferBytes(fr)
+			splitRefs[h.Codec] = ChunkRef{Column: h.Column, Part: h.Part, Encoding: h.Encoding, Codec: h.Codec, Rows: int(h.Rows),
+				Offset: fileHeaderLen, Length: int64(len(fr)), CRC: h.CRC}
+		}
+	}
+	if len(splitFrames) != 2 {
+		t.Fatalf("seed frames hold split chunks of %d codecs, want 2", len(splitFrames))
+	}
+	values := make([]byte, 8*40)
+	planes := appendSplit(nil, values, 4)
 
 	cases := map[string]func(){
 		"LookupAddr": func() {
@@ -66,6 +89,19 @@ func TestNoAllocs(t *testing.T) {
 		"BlockMeta.AppendTo": func() { buf = m.AppendTo(buf[:0]) },
 		"BlockMeta.Unmarshal": func() {
 			if err := m2.Unmarshal(val); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"unsplit": func() { unsplit(values, planes, len(values)/4, 4) },
+		"decodeChunkInto/split/lz4": func() {
+			r := &splitRefs[CodecLZ4]
+			if err := decodeChunkInto("t", r, 1741600800, splitFrames[CodecLZ4], dec, values[:r.Rows*r.Encoding.Width()]); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"decodeChunkInto/split/zstd": func() {
+			r := &splitRefs[CodecZstd]
+			if err := decodeChunkInto("t", r, 1741600800, splitFrames[CodecZstd], dec, values[:r.Rows*r.Encoding.Width()]); err != nil {
 				t.Fatal(err)
 			}
 		},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/flowsql/flowsql/columnar"
 	"github.com/flowsql/flowsql/columnar/columnartest"
 )
@@ -17,9 +18,9 @@ func TestRoundTrip(t *testing.T) {
 	for _, codecs := range []columnar.Codecs{
 		columnar.DefaultCodecs(),
 		{},
-		{Dict: columnar.CodecZstd, Codes: columnar.CodecZstd, Keys: columnar.CodecZstd, Counters: columnar.CodecLZ4},
+		{Dict: columnar.CodecZstd, Codes: columnar.CodecZstd, Keys: columnar.CodecZstd, Bytes: columnar.CodecLZ4, Packets: columnar.CodecNone},
 	} {
-		t.Run(codecs.Dict.String()+"-"+codecs.Counters.String(), func(t *testing.T) {
+		t.Run(codecs.Dict.String()+"-"+codecs.Bytes.String()+"-"+codecs.Packets.String(), func(t *testing.T) {
 			mem := checkedMem(t)
 			db := columnartest.Open(t, &columnar.Options{NoSync: true, Codecs: &codecs})
 			r := rand.New(rand.NewPCG(1, 2))
@@ -55,8 +56,9 @@ func TestNarrowestWidths(t *testing.T) {
 		max  uint64
 		want columnar.Encoding
 	}{
-		{0, columnar.EncUint8}, {255, columnar.EncUint8}, {256, columnar.EncUint16}, {65535, columnar.EncUint16},
-		{65536, columnar.EncUint32}, {1<<32 - 1, columnar.EncUint32}, {1 << 32, columnar.EncUint64}, {1<<64 - 1, columnar.EncUint64},
+		// Counters wider than a byte are stored byte-stream-split.
+		{0, columnar.EncUint8}, {255, columnar.EncUint8}, {256, columnar.EncSplit16}, {65535, columnar.EncSplit16},
+		{65536, columnar.EncSplit32}, {1<<32 - 1, columnar.EncSplit32}, {1 << 32, columnar.EncSplit64}, {1<<64 - 1, columnar.EncSplit64},
 	}
 	for i, c := range cases {
 		b := &columnar.Block{Iface: "eth0", Start: t0 + int64(i)*300, End: t0 + int64(i+1)*300}
@@ -74,6 +76,9 @@ func TestNarrowestWidths(t *testing.T) {
 		}
 		if got := col.Value(0); got != c.max {
 			t.Errorf("max %d read back as %d", c.max, got)
+		}
+		if got, want := col.Values.DataType(), c.want.Plain().DataType(); !arrow.TypeEqual(got, want) {
+			t.Errorf("max %d read as %s, want %s", c.max, got, want)
 		}
 		col.Release()
 	}

@@ -18,8 +18,8 @@ var storeCodecs = []struct {
 	codecs columnar.Codecs
 }{
 	{"none", columnar.Codecs{}},
-	{"lz4", columnar.Codecs{Dict: columnar.CodecLZ4, Dict4: columnar.CodecLZ4, Codes: columnar.CodecLZ4, Keys: columnar.CodecLZ4, Counters: columnar.CodecLZ4}},
-	{"zstd", columnar.Codecs{Dict: columnar.CodecZstd, Dict4: columnar.CodecZstd, Codes: columnar.CodecZstd, Keys: columnar.CodecZstd, Counters: columnar.CodecZstd}},
+	{"lz4", columnar.Codecs{Dict: columnar.CodecLZ4, Dict4: columnar.CodecLZ4, Codes: columnar.CodecLZ4, Keys: columnar.CodecLZ4, Bytes: columnar.CodecLZ4, Packets: columnar.CodecLZ4}},
+	{"zstd", columnar.Codecs{Dict: columnar.CodecZstd, Dict4: columnar.CodecZstd, Codes: columnar.CodecZstd, Keys: columnar.CodecZstd, Bytes: columnar.CodecZstd, Packets: columnar.CodecZstd}},
 	{"default", columnar.DefaultCodecs()},
 }
 
