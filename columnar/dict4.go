@@ -107,6 +107,7 @@ func (db *DB) readDict2(ctx context.Context, meta *BlockMeta, col ColumnID, r4, 
 	}
 	defer db.decs.put(dec)
 	out := memory.NewResizableBuffer(mem)
+	out.Reserve(16*(n4+n6) + decodeSlack)
 	out.Resize(16 * (n4 + n6))
 	vals := out.Bytes()
 	path := db.chunkPath(meta)
