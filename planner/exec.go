@@ -251,13 +251,17 @@ func (e *execution) run(ctx context.Context) ([]*worker, error) {
 	if e.sp == nil {
 		return workers, e.runBlocks(ctx, cancel, workers, 0, len(e.cands))
 	}
-	// Partitioned by sip range: blocks in waves of about sipWaveRows rows,
+	// Partitioned by sip range: blocks in waves of about e.waveRows rows,
 	// each wave's buffered rows folded into the range tables before the
 	// next, so the buffers hold one wave.
+	left := 0 // rows of the blocks not yet read
+	for i := range e.cands {
+		left += e.cands[i].Rows
+	}
 	for lo := 0; lo < len(e.cands); {
 		hi, rows := lo, 0
-		for hi < len(e.cands) && (hi == lo || rows+int(e.cands[hi].Rows) <= e.waveRows) {
-			rows += int(e.cands[hi].Rows)
+		for hi < len(e.cands) && (hi == lo || rows+e.cands[hi].Rows <= e.waveRows) {
+			rows += e.cands[hi].Rows
 			hi++
 		}
 		if err := e.runBlocks(ctx, cancel, workers, lo, hi); err != nil {
@@ -265,14 +269,11 @@ func (e *execution) run(ctx context.Context) ([]*worker, error) {
 		}
 		// A range table folded for the first time is sized for the rows
 		// of this wave and of the waves still to come.
-		left := 0
-		for i := lo; i < len(e.cands); i++ {
-			left += int(e.cands[i].Rows)
-		}
 		e.spScale = float64(left) / float64(max(rows, 1))
 		if err := e.foldWave(ctx); err != nil {
 			return workers, err
 		}
+		left -= rows
 		lo = hi
 	}
 	return workers, nil
