@@ -20,8 +20,10 @@
 // for days); buckets not wider than a block are block starts. iface is the
 // block's interface and host is Options.Host. Ordering comparisons of
 // addresses (<, <=, >, >=, BETWEEN) only match addresses of the literal's
-// family, so sip < 10.0.0.5 means IPv4 addresses below it; = and IN with
-// prefixes match as expected, and != and NOT negate. sum and count are
+// family, so sip < 10.0.0.5 means IPv4 addresses below it; = matches as
+// expected, and a prefix matches only addresses of its own family, as in
+// net/netip (sip IN ::/0 is all IPv6, 0.0.0.0/0 all IPv4, although IPv4 is
+// stored IPv4-mapped); != and NOT negate. sum and count are
 // uint64, avg a float64 (sum/count), min and max keep the column's type,
 // count(DISTINCT x) is exact up to 256 values per group and a HyperLogLog
 // estimate (4096 registers, about 1.6% standard error) beyond. A query with

@@ -162,7 +162,7 @@ func (c *compiler) leafOf(e sql.Expr) (*leaf, error) {
 		}
 		for _, v := range e.List {
 			if p, ok := v.(*sql.PrefixLit); ok {
-				set = append(set, prefixSpan(p.Prefix))
+				set = append(set, prefixSpans(p.Prefix)...)
 				continue
 			}
 			set = append(set, opSpans(sql.OpEq, c.value(col.Column, v), col.Column)...)

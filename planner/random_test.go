@@ -44,6 +44,11 @@ func (g *qgen) sameFamilyPair(pool []netip.Addr) (string, string) {
 }
 
 func (g *qgen) prefix(pool []netip.Addr) string {
+	if g.r.IntN(8) == 0 {
+		// Prefixes of either family that cover the other's stored form
+		// (IPv4 is kept IPv4-mapped): they match their own family only.
+		return g.pick("::/0", "::/1", "::/64", "::ffff:0:0/96", "0.0.0.0/0", "0.0.0.0/1")
+	}
 	a := pool[g.r.IntN(len(pool))]
 	bits := []int{8, 12, 16, 24, 32}
 	if !a.Is4() {

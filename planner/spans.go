@@ -212,6 +212,18 @@ func prefixSpan(p netip.Prefix) span {
 	return span{lo, hi}
 }
 
+// prefixSpans returns the addresses a prefix matches. As in net/netip, a
+// prefix matches only addresses of its own family: an IPv6 prefix never
+// matches an IPv4 address, even one whose IPv4-mapped form it covers, so
+// sip IN ::/0 is every IPv6 address and 0.0.0.0/0 every IPv4 address.
+func prefixSpans(p netip.Prefix) spanSet {
+	s := spanSet{prefixSpan(p)}
+	if !p.Addr().Is4() {
+		s = s.intersect(v6Family)
+	}
+	return s
+}
+
 // familyOf returns the spans of the family of a.
 func familyOf(a netip.Addr) spanSet {
 	if a.Unmap().Is4() {

@@ -25,6 +25,34 @@ func TestPrefixSpan(t *testing.T) {
 	}
 }
 
+// TestPrefixSpansFamily: a prefix matches its own family only, as in
+// net/netip, also where its bytes cover the other's stored form.
+func TestPrefixSpansFamily(t *testing.T) {
+	for _, c := range []struct {
+		p     string
+		in    []string
+		notIn []string
+	}{
+		{"::/0", []string{"::", "2001:db8::1", "::fffe:ffff:ffff", "::1:0:0:0", "ffff::"}, []string{"0.0.0.0", "10.1.2.3", "255.255.255.255"}},
+		{"::/64", []string{"::1", "::1:0:0:0"}, []string{"10.1.2.3"}},
+		{"::ffff:0:0/96", nil, []string{"0.0.0.0", "10.1.2.3"}},
+		{"0.0.0.0/0", []string{"0.0.0.0", "10.1.2.3", "255.255.255.255"}, []string{"::", "::ffff:0:0:0", "2001:db8::1"}},
+		{"10.0.0.0/8", []string{"10.0.0.0", "10.255.255.255"}, []string{"11.0.0.0", "::a00:0"}},
+	} {
+		s := prefixSpans(netip.MustParsePrefix(c.p))
+		for _, a := range c.in {
+			if v := addrU128(netip.MustParseAddr(a)); !s.covers(v, v) {
+				t.Errorf("%s does not match %s", c.p, a)
+			}
+		}
+		for _, a := range c.notIn {
+			if v := addrU128(netip.MustParseAddr(a)); s.overlaps(v, v) {
+				t.Errorf("%s matches %s", c.p, a)
+			}
+		}
+	}
+}
+
 func TestSpanSets(t *testing.T) {
 	n := func(lo, hi uint64) span { return span{u128{0, lo}, u128{0, hi}} }
 	dom := n(0, 100)
