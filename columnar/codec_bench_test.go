@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -87,20 +86,8 @@ func BenchmarkChunkCodec(b *testing.B) {
 //
 //	FLOWSQL_BENCH_DB=/path/db go test -run='^$' -bench=ChunkCodecStore ./columnar/
 func BenchmarkChunkCodecStore(b *testing.B) {
-	dir := os.Getenv("FLOWSQL_BENCH_DB")
-	if dir == "" {
-		b.Skip("FLOWSQL_BENCH_DB names no store")
-	}
+	db, ms := benchStoreDB(b)
 	ctx := context.Background()
-	db, err := columnar.Open(ctx, dir, &columnar.Options{ReadOnly: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	ms, err := db.Blocks(ctx, columnar.Selector{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	var xs []*columnar.ChunkCodecBench
 	rows := 0
 	for i := 0; i < len(ms); i += 12 {

@@ -2,7 +2,6 @@ package columnar_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -18,20 +17,8 @@ import (
 //
 //	FLOWSQL_BENCH_DB=/path/db go test -run='^$' -bench=ReadDictStore ./columnar/
 func BenchmarkReadDictStore(b *testing.B) {
-	dir := os.Getenv("FLOWSQL_BENCH_DB")
-	if dir == "" {
-		b.Skip("FLOWSQL_BENCH_DB names no store")
-	}
+	db, ms := benchStoreDB(b)
 	ctx := context.Background()
-	db, err := columnar.Open(ctx, dir, &columnar.Options{ReadOnly: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	ms, err := db.Blocks(ctx, columnar.Selector{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	for _, id := range []columnar.ColumnID{columnar.ColSIP, columnar.ColDIP} {
 		b.Run("col="+id.String(), func(b *testing.B) {
 			var disk, rows, entries int64

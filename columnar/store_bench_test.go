@@ -9,6 +9,28 @@ import (
 	"github.com/flowsql/flowsql/columnar"
 )
 
+// benchStoreDB opens the existing store named by FLOWSQL_BENCH_DB
+// read-only (bench/read.sh KEEP=DIR leaves one in DIR/db) and lists its
+// blocks; the benchmark is skipped when the variable is unset. The store
+// closes when the benchmark ends.
+func benchStoreDB(b *testing.B) (*columnar.DB, []columnar.BlockMeta) {
+	b.Helper()
+	dir := os.Getenv("FLOWSQL_BENCH_DB")
+	if dir == "" {
+		b.Skip("FLOWSQL_BENCH_DB names no store")
+	}
+	db, err := columnar.Open(context.Background(), dir, &columnar.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	ms, err := db.Blocks(context.Background(), columnar.Selector{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db, ms
+}
+
 // BenchmarkReadCounterStore reads each counter column of every block of
 // the store named by FLOWSQL_BENCH_DB with ReadColumn, as a query does, and
 // reports the time per block (ns/block) and the column's bytes on disk per
@@ -17,20 +39,8 @@ import (
 //
 //	FLOWSQL_BENCH_DB=/path/db go test -run='^$' -bench=ReadCounterStore ./columnar/
 func BenchmarkReadCounterStore(b *testing.B) {
-	dir := os.Getenv("FLOWSQL_BENCH_DB")
-	if dir == "" {
-		b.Skip("FLOWSQL_BENCH_DB names no store")
-	}
+	db, ms := benchStoreDB(b)
 	ctx := context.Background()
-	db, err := columnar.Open(ctx, dir, &columnar.Options{ReadOnly: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	ms, err := db.Blocks(ctx, columnar.Selector{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	for _, id := range []columnar.ColumnID{columnar.ColBytesIn, columnar.ColBytesOut, columnar.ColPacketsIn, columnar.ColPacketsOut} {
 		b.Run("col="+id.String(), func(b *testing.B) {
 			var disk, rows int64
