@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -66,6 +67,13 @@ func checkFrame(file string, ref *ChunkRef, start int64, frame []byte) (frameHea
 // into a buffer from mem. decodeChunkArrow is the reference decoder it must
 // agree with.
 func decodeChunk(file string, ref *ChunkRef, start int64, buf *memory.Buffer, dec *decompressors, mem memory.Allocator) (arrow.Array, error) {
+	return decodeChunkRows(file, ref, start, buf, dec, mem, 0, math.MaxInt)
+}
+
+// decodeChunkRows is decodeChunk that needs only rows [lo, hi) (hi clamped
+// to the chunk's rows): a split chunk unsplits only those, and the
+// array's other values are unspecified.
+func decodeChunkRows(file string, ref *ChunkRef, start int64, buf *memory.Buffer, dec *decompressors, mem memory.Allocator, lo, hi int) (arrow.Array, error) {
 	h, l, err := checkFrame(file, ref, start, buf.Bytes())
 	if err != nil {
 		return nil, err
@@ -76,7 +84,9 @@ func decodeChunk(file string, ref *ChunkRef, start int64, buf *memory.Buffer, de
 	case h.Encoding.IsSplit():
 		values = memory.NewResizableBuffer(mem)
 		values.Resize(int(h.Rows) * h.Encoding.Width())
-		if err := decodeValues(file, ref, &h, &l, buf.Bytes(), dec, values.Bytes()); err != nil {
+		hi = min(hi, int(h.Rows))
+		lo = min(lo, hi)
+		if err := decodeValues(file, ref, &h, &l, buf.Bytes(), dec, values.Bytes(), lo, hi); err != nil {
 			values.Release()
 			return nil, err
 		}
@@ -108,15 +118,16 @@ func decodeChunkInto(file string, ref *ChunkRef, start int64, buf *memory.Buffer
 	if want := int(h.Rows) * h.Encoding.Width(); len(dst) != want {
 		return fmt.Errorf("columnar: decode %s %s: destination of %d bytes, want %d", h.Column, h.Part, len(dst), want)
 	}
-	return decodeValues(file, ref, &h, &l, buf.Bytes(), dec, dst)
+	return decodeValues(file, ref, &h, &l, buf.Bytes(), dec, dst, 0, int(h.Rows))
 }
 
 // decodeValues decodes the values buffer of a checked frame into dst,
 // exactly h.Rows values: decompressed, and unsplit for split encodings (from
-// dec's scratch space when compressed, else straight from the frame).
-// REQUIRES: checkFrame accepted frame, giving h and l; len(dst) is h.Rows ×
-// width.
-func decodeValues(file string, ref *ChunkRef, h *frameHeader, l *ipcLayout, frame []byte, dec *decompressors, dst []byte) error {
+// dec's scratch space when compressed, else straight from the frame); a
+// split encoding unsplits only values [lo, hi), leaving dst's others as
+// they are. REQUIRES: checkFrame accepted frame, giving h and l; len(dst)
+// is h.Rows × width; 0 <= lo <= hi <= h.Rows.
+func decodeValues(file string, ref *ChunkRef, h *frameHeader, l *ipcLayout, frame []byte, dec *decompressors, dst []byte, lo, hi int) error {
 	src := frame[frameHeaderLen+l.batch.bodyOff+l.valuesOff:]
 	split := h.Encoding.IsSplit()
 	var vals []byte
@@ -137,7 +148,7 @@ func decodeValues(file string, ref *ChunkRef, h *frameHeader, l *ipcLayout, fram
 		}
 	}
 	if split {
-		unsplit(dst, vals, int(h.Rows), h.Encoding.Width())
+		unsplitRows(dst, vals, int(h.Rows), h.Encoding.Width(), lo, hi)
 	} else {
 		copy(dst, vals)
 	}

@@ -215,6 +215,17 @@ func (db *DB) Summary(ctx context.Context) ([]IfaceSummary, error) {
 // file and offset; other blocks remain readable. An empty block gives an
 // empty column.
 func (db *DB) ReadColumn(ctx context.Context, meta *BlockMeta, col ColumnID, mem memory.Allocator) (*Column, error) {
+	return db.ReadColumnRows(ctx, meta, col, 0, meta.Rows, mem)
+}
+
+// ReadColumnRows is ReadColumn for a caller that uses only rows [lo, hi)
+// of the block (a run of rows sorted by sip, say): the column has all the
+// block's rows, but those outside [lo, hi) may hold any value. Counters
+// stored byte-stream-split are then reassembled for those rows only.
+func (db *DB) ReadColumnRows(ctx context.Context, meta *BlockMeta, col ColumnID, lo, hi int, mem memory.Allocator) (*Column, error) {
+	if lo < 0 || hi < lo || hi > meta.Rows {
+		return nil, fmt.Errorf("columnar: read %s of block %q@%d: rows [%d, %d) outside [0, %d)", col, meta.Iface, meta.Start, lo, hi, meta.Rows)
+	}
 	if !col.IsValid() {
 		return nil, fmt.Errorf("%w: id %d", ErrUnknownColumn, col)
 	}
@@ -225,7 +236,7 @@ func (db *DB) ReadColumn(ctx context.Context, meta *BlockMeta, col ColumnID, mem
 			return nil, err
 		}
 	}
-	if c.Values, err = db.readPart(ctx, meta, col, PartValues, mem); err != nil {
+	if c.Values, err = db.readPartRows(ctx, meta, col, PartValues, mem, lo, hi); err != nil {
 		c.Release()
 		return nil, err
 	}
@@ -268,6 +279,11 @@ func (db *DB) chunkPath(meta *BlockMeta) string { return filepath.Join(db.dir, m
 
 // readPart reads and decodes one chunk of a block.
 func (db *DB) readPart(ctx context.Context, meta *BlockMeta, col ColumnID, part Part, mem memory.Allocator) (arrow.Array, error) {
+	return db.readPartRows(ctx, meta, col, part, mem, 0, meta.Rows)
+}
+
+// readPartRows is readPart needing only rows [lo, hi) (decodeChunkRows).
+func (db *DB) readPartRows(ctx context.Context, meta *BlockMeta, col ColumnID, part Part, mem memory.Allocator, lo, hi int) (arrow.Array, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
@@ -298,7 +314,7 @@ func (db *DB) readPart(ctx context.Context, meta *BlockMeta, col ColumnID, part 
 		return nil, err
 	}
 	defer db.decs.put(dec)
-	return decodeChunk(db.chunkPath(meta), &ref, meta.Start, buf, dec, mem)
+	return decodeChunkRows(db.chunkPath(meta), &ref, meta.Start, buf, dec, mem, lo, hi)
 }
 
 // readFrame reads the bytes of one chunk frame into a buffer from mem. A

@@ -55,16 +55,25 @@ func unsplitBytes(dst, planes []byte, n, w int) {
 
 // unsplit is the fast inverse of appendSplit for widths 2, 4 and 8 (other
 // widths go a byte at a time). REQUIRES: len(planes), len(dst) >= n*w.
-func unsplit(dst, planes []byte, n, w int) {
+func unsplit(dst, planes []byte, n, w int) { unsplitRows(dst, planes, n, w, 0, n) }
+
+// unsplitRows is unsplit for values [lo, hi) only: dst's other values are
+// left as they are. REQUIRES: 0 <= lo <= hi <= n.
+func unsplitRows(dst, planes []byte, n, w, lo, hi int) {
+	d, p, m := dst[w*lo:], planes[lo:], hi-lo
 	switch w {
 	case 2:
-		unsplit16(dst, planes, n)
+		unsplit16(d, p, n, m)
 	case 4:
-		unsplit32(dst, planes, n)
+		unsplit32(d, p, n, m)
 	case 8:
-		unsplit64(dst, planes, n)
+		unsplit64(d, p, n, m)
 	default:
-		unsplitBytes(dst, planes, n, w)
+		for k := range w {
+			for i, b := range p[k*n : k*n+m] {
+				d[i*w+k] = b
+			}
+		}
 	}
 }
 
@@ -83,8 +92,12 @@ func swapLanes(a, b uint64, s uint, m uint64) (uint64, uint64) {
 	return a ^ t<<s, b ^ t
 }
 
-func unsplit16(dst, planes []byte, n int) {
-	p0, p1 := planes[:n], planes[n:2*n]
+// The kernels below read plane k of n values at planes[k*stride:], so a
+// run of rows [lo, hi) of a chunk of n rows is unsplit by passing
+// planes[lo:], stride n and hi-lo values (unsplitRows).
+
+func unsplit16(dst, planes []byte, stride, n int) {
+	p0, p1 := planes[:n], planes[stride:stride+n]
 	d := dst[:2*n]
 	// The loop conditions bound every slice, so the loads and stores run
 	// without bounds checks.
@@ -103,8 +116,8 @@ func unsplit16(dst, planes []byte, n int) {
 	}
 }
 
-func unsplit32(dst, planes []byte, n int) {
-	p0, p1, p2, p3 := planes[:n], planes[n:2*n], planes[2*n:3*n], planes[3*n:4*n]
+func unsplit32(dst, planes []byte, stride, n int) {
+	p0, p1, p2, p3 := planes[:n], planes[stride:stride+n], planes[2*stride:2*stride+n], planes[3*stride:3*stride+n]
 	d := dst[:4*n]
 	for len(p0) >= 8 && len(p1) >= 8 && len(p2) >= 8 && len(p3) >= 8 && len(d) >= 32 {
 		w0, w1 := binary.LittleEndian.Uint64(p0), binary.LittleEndian.Uint64(p1)
@@ -126,9 +139,9 @@ func unsplit32(dst, planes []byte, n int) {
 	}
 }
 
-func unsplit64(dst, planes []byte, n int) {
-	p0, p1, p2, p3 := planes[:n], planes[n:2*n], planes[2*n:3*n], planes[3*n:4*n]
-	p4, p5, p6, p7 := planes[4*n:5*n], planes[5*n:6*n], planes[6*n:7*n], planes[7*n:8*n]
+func unsplit64(dst, planes []byte, stride, n int) {
+	p0, p1, p2, p3 := planes[:n], planes[stride:stride+n], planes[2*stride:2*stride+n], planes[3*stride:3*stride+n]
+	p4, p5, p6, p7 := planes[4*stride:4*stride+n], planes[5*stride:5*stride+n], planes[6*stride:6*stride+n], planes[7*stride:7*stride+n]
 	d := dst[:8*n]
 	for len(p0) >= 8 && len(p1) >= 8 && len(p2) >= 8 && len(p3) >= 8 &&
 		len(p4) >= 8 && len(p5) >= 8 && len(p6) >= 8 && len(p7) >= 8 && len(d) >= 64 {

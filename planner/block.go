@@ -130,17 +130,23 @@ func (w *worker) runBlock(i int) error {
 	if root == tUnknown {
 		need |= rowColumns(p.where, w.vals, 0)
 	}
-	if err := w.readColumns(m, need); err != nil {
+	r0, r1 := 0, m.Rows
+	if root == tUnknown && need.has(columnar.ColSIP) && m.Flags&columnar.FlagSorted != 0 {
+		// Rows sorted by sip: read the sip column first, then the others
+		// for the run of rows its condition selects only (counters are
+		// reassembled for those rows alone).
+		if err := w.readColumns(m, 1<<columnar.ColSIP); err != nil {
+			return w.damaged(m, err)
+		}
+		r0, r1 = w.sipRange(m)
+	}
+	if err := w.readColumnRows(m, need, r0, r1); err != nil {
 		return w.damaged(m, err)
 	}
 	w.st.BlocksRead++
 	w.covered(m)
 	if err := w.prepareBlock(m); err != nil {
 		return err
-	}
-	r0, r1 := 0, m.Rows
-	if root == tUnknown {
-		r0, r1 = w.sipRange(m)
 	}
 	w.st.RowsScanned += int64(r1 - r0)
 	for lo, b := r0, 0; lo < r1; lo, b = lo+batchRows, b+1 {
@@ -297,6 +303,12 @@ func (d *dictStats) record(pruned bool) {
 
 // readColumns reads the columns in need, reserving their memory first.
 func (w *worker) readColumns(m *columnar.BlockMeta, need colSet) error {
+	return w.readColumnRows(m, need, 0, m.Rows)
+}
+
+// readColumnRows is readColumns for a block of which only rows [lo, hi)
+// are used: values outside may be missing (columnar.ReadColumnRows).
+func (w *worker) readColumnRows(m *columnar.BlockMeta, need colSet, lo, hi int) error {
 	for _, id := range need.ids() {
 		if w.cols[id].w != 0 {
 			continue // read for the dictionary decision
@@ -311,7 +323,7 @@ func (w *worker) readColumns(m *columnar.BlockMeta, need colSet) error {
 			return err
 		}
 		w.held += mem
-		col, err := w.e.db.ReadColumn(w.ctx, m, id, w.pool)
+		col, err := w.e.db.ReadColumnRows(w.ctx, m, id, lo, hi, w.pool)
 		if err != nil {
 			return fmt.Errorf("planner: block %s@%d: %w", m.Iface, m.Start, err)
 		}

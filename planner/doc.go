@@ -48,7 +48,8 @@
 // its own hash table. A worker reads only the chunks of the columns still
 // needed (bytes and packets read their in and out halves; time, iface and
 // host come from metadata), narrows rows of blocks sorted by sip to the
-// code range of a sip condition by binary search, evaluates the remaining
+// code range of a sip condition by binary search (reading the sip column
+// first, then the others for that run of rows only), evaluates the remaining
 // condition on column vectors into bitmaps, packs group keys into words
 // (addresses as ids interned once per dictionary entry used, not per row)
 // and applies aggregate kernels to whole batches. A worker's hash table

@@ -1,0 +1,56 @@
+package columnar_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/flowsql/flowsql/columnar"
+	"github.com/flowsql/flowsql/columnar/columnartest"
+)
+
+// TestReadColumnRows reads runs of rows of every column of blocks with
+// counters of every width: inside the run the values equal ReadColumn's;
+// a run outside the block is an error.
+func TestReadColumnRows(t *testing.T) {
+	db := columnartest.Open(t, nil)
+	r := rand.New(rand.NewPCG(8, 8))
+	const start = 1741564800
+	for i := range 4 {
+		mustWrite(t, db, randomBlock(r, "eth0", start+int64(300*i), 1+r.IntN(3000)))
+	}
+	ctx := context.Background()
+	mem := checkedMem(t)
+	for _, m := range mustBlocks(t, db, columnar.Selector{}) {
+		for _, id := range columnar.Columns() {
+			full, err := db.ReadColumn(ctx, &m, id, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 5 {
+				lo := r.IntN(m.Rows + 1)
+				hi := lo + r.IntN(m.Rows-lo+1)
+				part, err := db.ReadColumnRows(ctx, &m, id, lo, hi, mem)
+				if err != nil {
+					t.Fatalf("%s rows [%d, %d) of %d: %v", id, lo, hi, m.Rows, err)
+				}
+				if part.Len() != m.Rows {
+					t.Fatalf("%s rows [%d, %d): %d values, want the block's %d", id, lo, hi, part.Len(), m.Rows)
+				}
+				for i := lo; i < hi; i++ {
+					if part.Value(i) != full.Value(i) {
+						t.Fatalf("%s rows [%d, %d): row %d = %d, want %d", id, lo, hi, i, part.Value(i), full.Value(i))
+					}
+				}
+				part.Release()
+			}
+			full.Release()
+			for _, bad := range [][2]int{{-1, 1}, {2, 1}, {0, m.Rows + 1}} {
+				if c, err := db.ReadColumnRows(ctx, &m, id, bad[0], bad[1], mem); err == nil {
+					c.Release()
+					t.Fatalf("%s rows [%d, %d) of %d: no error", id, bad[0], bad[1], m.Rows)
+				}
+			}
+		}
+	}
+}
