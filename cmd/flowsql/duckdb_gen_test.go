@@ -93,6 +93,10 @@ func (g *queryGen) addr(col string) netip.Addr {
 }
 
 func (g *queryGen) prefix(col string) netip.Prefix {
+	if g.r.IntN(10) == 0 {
+		// Short prefixes whose keys span both families.
+		return netip.MustParsePrefix(pick(g.r, []string{"::/0", "::/1", "::/64", "0.0.0.0/0"}))
+	}
 	a := g.addr(col)
 	bits := 8 + g.r.IntN(25)
 	if a.Is6() {
@@ -151,10 +155,12 @@ func (g *queryGen) leaf() (fs, dd string) {
 			var fl, dl []string
 			for range n {
 				if g.r.IntN(2) == 0 {
+					// A prefix matches its own family only: ::/0 covers the
+					// keys of IPv4 addresses (IPv4-mapped) but not them.
 					p := g.prefix(col)
 					lo, hi := prefixRange(p)
 					fl = append(fl, p.String())
-					dl = append(dl, fmt.Sprintf("%s BETWEEN '%s' AND '%s'", x, lo, hi))
+					dl = append(dl, fmt.Sprintf("(%s AND %s BETWEEN '%s' AND '%s')", family(col, p.Addr()), x, lo, hi))
 				} else {
 					a := g.addr(col)
 					fl = append(fl, a.String())
