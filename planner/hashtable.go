@@ -143,16 +143,15 @@ func (t *groupTable) lookup(keys []uint64, gids []uint32) error {
 
 // lookupHashed is lookup with the keys' hashes already computed.
 func (t *groupTable) lookupHashed(keys, hs []uint64, gids []uint32) error {
-	if t.compact && t.nk == 2 {
-		return t.lookupCompact2(keys, hs, gids)
-	}
 	switch {
-	case t.compact:
-	case t.nk == 1:
+	case t.compact && t.nk == 2:
+		return t.lookupCompact2(keys, hs, gids)
+	case !t.compact && t.nk == 1:
 		return t.lookup1(keys, hs, gids)
-	case t.nk == 2:
+	case !t.compact && t.nk == 2:
 		return t.lookup2(keys, hs, gids)
 	}
+	// Other widths and layouts: one findHashed per key.
 	nk := t.nk
 	for i := range gids {
 		g, err := t.findHashed(hs[i], keys[nk*i:nk*i+nk])
