@@ -3,6 +3,7 @@
 package main
 
 import (
+	"math"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -187,7 +188,10 @@ func TestProbeFootprint100kFlows(t *testing.T) {
 }
 
 // TestProbeIdleWakeups: an idle probe wakes up at most a few times per
-// second (context switches of all its threads over 5 s).
+// second (voluntary context switches of all its threads). A fresh veth pair still
+// carries some IPv6 neighbour discovery and MLD for its first seconds,
+// which the probe rightly wakes for, so the quietest of three 3 s windows
+// is judged: a probe that polls or ticks fast is busy in all of them.
 func TestProbeIdleWakeups(t *testing.T) {
 	requireLiveRoot(t)
 	bin := probeBinary(t)
@@ -196,12 +200,16 @@ func TestProbeIdleWakeups(t *testing.T) {
 	probe := startProbe(t, bin, a, db, []string{"vethA"}, "-i", "vethA")
 	time.Sleep(2 * time.Second)
 	pid := probe.cmd.Process.Pid
-	c0 := procSwitches(t, pid)
-	time.Sleep(5 * time.Second)
-	rate := float64(procSwitches(t, pid)-c0) / 5
-	t.Logf("idle probe: %.1f context switches per second (all threads)", rate)
+	rate := math.Inf(1)
+	for range 3 {
+		c0 := procSwitches(t, pid)
+		time.Sleep(3 * time.Second)
+		r := float64(procSwitches(t, pid)-c0) / 3
+		t.Logf("idle probe: %.1f voluntary context switches per second (all threads)", r)
+		rate = min(rate, r)
+	}
 	if rate > 20 {
-		t.Errorf("idle probe wakes %.1f times per second, want at most 20", rate)
+		t.Errorf("idle probe wakes %.1f times per second in its quietest 3 s, want at most 20", rate)
 	}
 	if err := probe.stop(syscall.SIGTERM); err != nil {
 		t.Fatalf("probe exit: %v", err)
@@ -242,7 +250,10 @@ func procStatusKB(t *testing.T, pid int, name string) int64 {
 	return 0
 }
 
-// procSwitches sums the context switches of every thread of pid.
+// procSwitches sums the voluntary context switches of every thread of
+// pid: each time a thread that woke blocks again. Involuntary switches
+// (preemption while running) depend on the machine's load, not on how
+// often the probe wakes, and are left out.
 func procSwitches(t *testing.T, pid int) int64 {
 	t.Helper()
 	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
@@ -256,11 +267,9 @@ func procSwitches(t *testing.T, pid int) int64 {
 			continue // the thread exited
 		}
 		for _, line := range strings.Split(string(data), "\n") {
-			for _, f := range []string{"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"} {
-				if rest, ok := strings.CutPrefix(line, f); ok {
-					v, _ := strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
-					n += v
-				}
+			if rest, ok := strings.CutPrefix(line, "voluntary_ctxt_switches:"); ok {
+				v, _ := strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
+				n += v
 			}
 		}
 	}
