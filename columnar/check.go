@@ -339,6 +339,11 @@ func checkStats(path string, m *BlockMeta, cols map[ColumnID]*Column) error {
 		}
 	}
 	dport, proto := vals(ColDPort), vals(ColProto)
+	if m.Flags&FlagDistinct != 0 {
+		if r, ok := repeatedFlow(sip, dip, dport, proto); !ok {
+			return bad("flags say each flow once, but row %d repeats (sip, dip, dport, proto)", r)
+		}
+	}
 	if lo, hi := slices.Min(dport), slices.Max(dport); lo != uint64(m.MinDPort) || hi != uint64(m.MaxDPort) {
 		return bad("dport range [%d, %d], entry says [%d, %d]", lo, hi, m.MinDPort, m.MaxDPort)
 	}
@@ -374,4 +379,19 @@ func encodingOf(a arrow.Array) Encoding {
 		return EncUint64
 	}
 	return 0
+}
+
+// repeatedFlow finds a row repeating an earlier row's (sip, dip, dport,
+// proto); it returns ok when there is none.
+func repeatedFlow(sip, dip, dport, proto []uint64) (row int, ok bool) {
+	type flow struct{ sip, dip, port uint64 }
+	seen := make(map[flow]struct{}, len(sip))
+	for i := range sip {
+		f := flow{sip[i], dip[i], dport[i]<<8 | proto[i]}
+		if _, dup := seen[f]; dup {
+			return i, false
+		}
+		seen[f] = struct{}{}
+	}
+	return 0, true
 }

@@ -158,8 +158,12 @@ func (e *blockEncoder) encodeBlock(b *Block, m *BlockMeta) {
 		e.assertSorted()
 	}
 
+	flags := FlagSorted
+	if e.distinctFlows(b) {
+		flags |= FlagDistinct
+	}
 	*m = BlockMeta{
-		Iface: b.Iface, Start: b.Start, End: b.End, Rows: n, Flags: FlagSorted,
+		Iface: b.Iface, Start: b.Start, End: b.End, Rows: n, Flags: flags,
 		SIPDistinct: len(e.sip.values), DIPDistinct: len(e.dip.values),
 		NonIP: b.NonIP, ParseErrors: b.ParseErrors,
 		File: dataFileRel(b.Iface, dayOf(b.Start)), Chunks: m.Chunks[:0], Version: FormatVersion,
@@ -171,6 +175,53 @@ func (e *blockEncoder) encodeBlock(b *Block, m *BlockMeta) {
 	m.MinProto, m.MaxProto = slices.Min(b.Proto), slices.Max(b.Proto)
 	m.BytesIn, m.BytesOut = sum(b.BytesIn), sum(b.BytesOut)
 	m.PacketsIn, m.PacketsOut = sum(b.PacketsIn), sum(b.PacketsOut)
+}
+
+// distinctFlows reports whether no two rows of b share (sip, dip, dport,
+// proto), from the row order: rows of one (sip, dip) are adjacent, so only
+// their (dport, proto) need comparing, pairwise in the usual short runs.
+func (e *blockEncoder) distinctFlows(b *Block) bool {
+	perm, sc, dc := e.perm, e.sip.codes, e.dip.codes
+	for i := 0; i < len(perm); {
+		j := i + 1
+		for j < len(perm) && sc[perm[j]] == sc[perm[i]] && dc[perm[j]] == dc[perm[i]] {
+			j++
+		}
+		if j-i > 1 && !distinctPorts(b, perm[i:j], &e.counts) {
+			return false
+		}
+		i = j
+	}
+	return true
+}
+
+// distinctPorts reports whether the rows run of b have distinct (dport,
+// proto); scratch holds a sorted copy of a long run's pairs.
+func distinctPorts(b *Block, run []uint32, scratch *[]uint32) bool {
+	pair := func(r uint32) uint32 { return uint32(b.DPort[r])<<8 | uint32(b.Proto[r]) }
+	if len(run) <= 16 {
+		for x := 1; x < len(run); x++ {
+			px := pair(run[x])
+			for _, r := range run[:x] {
+				if pair(r) == px {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	s := (*scratch)[:0]
+	for _, r := range run {
+		s = append(s, pair(r))
+	}
+	slices.Sort(s)
+	*scratch = s
+	for x := 1; x < len(s); x++ {
+		if s[x] == s[x-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // assertSorted checks the dictionaries and the row order (invariants builds

@@ -52,6 +52,16 @@ type BlockFlags uint8
 // are sorted, that is address order, so the rows of one sip are contiguous.
 const FlagSorted BlockFlags = 1
 
+// FlagDistinct says no two rows of the block share (sip, dip, dport,
+// proto): the block holds each flow at most once, as a flow table does. A
+// query may then bound a flow's total over n blocks by n times its
+// largest row (planner's threshold top-k). The writer sets it when it
+// holds; a block without it may repeat a flow.
+const FlagDistinct BlockFlags = 2
+
+// knownFlags are the flags this version reads.
+const knownFlags = FlagSorted | FlagDistinct
+
 // Chunk returns the reference of the chunk holding part p of column c. In a
 // version 2 block a dictionary part with no entries has no chunk.
 func (m *BlockMeta) Chunk(c ColumnID, p Part) (ChunkRef, bool) {
@@ -164,7 +174,7 @@ func (m *BlockMeta) Unmarshal(src []byte) error {
 	d := decbuf{b: body[4:]}
 	m.Version = src[0]
 	m.Flags = BlockFlags(src[1])
-	if m.Flags&^FlagSorted != 0 {
+	if m.Flags&^knownFlags != 0 {
 		return fmt.Errorf("block entry: unknown flags %#x", m.Flags)
 	}
 	m.Rows = int(d.u32())

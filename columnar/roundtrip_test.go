@@ -179,8 +179,21 @@ func TestPruningMetadata(t *testing.T) {
 		slices.SortFunc(s, func(a, b [16]byte) int { return slices.Compare(a[:], b[:]) })
 		return len(slices.Compact(s))
 	}
+	flags := columnar.FlagSorted
+	type flow struct {
+		sip, dip [16]byte
+		port     uint16
+		proto    uint8
+	}
+	seen := map[flow]bool{}
+	for i := range b.SIP {
+		seen[flow{b.SIP[i], b.DIP[i], b.DPort[i], b.Proto[i]}] = true
+	}
+	if len(seen) == b.Len() {
+		flags |= columnar.FlagDistinct
+	}
 	want := columnar.BlockMeta{
-		Iface: "eth0", Start: t0, End: t0 + 300, Rows: 2000, Version: columnar.FormatVersion, Flags: columnar.FlagSorted,
+		Iface: "eth0", Start: t0, End: t0 + 300, Rows: 2000, Version: columnar.FormatVersion, Flags: flags,
 		SIPDistinct: distinct(b.SIP), DIPDistinct: distinct(b.DIP),
 		MinDPort: slices.Min(b.DPort), MaxDPort: slices.Max(b.DPort),
 		MinProto: slices.Min(b.Proto), MaxProto: slices.Max(b.Proto),
