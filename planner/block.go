@@ -61,6 +61,8 @@ type worker struct {
 	hs     []uint64   // key hashes of the batch
 	svals  [][]uint64 // per state: the batch's inputs, for scatter
 
+	tk topkScratch // a threshold top-N's pass (topk.go)
+
 	st       Stats
 	colsRead colSet
 	pool     *chunkPool // buffers of the chunks read
@@ -149,6 +151,9 @@ func (w *worker) runBlock(i int) error {
 		return err
 	}
 	w.st.RowsScanned += int64(r1 - r0)
+	if w.e.tk != nil {
+		return w.topkBlock(root, r0, r1)
+	}
 	for lo, b := r0, 0; lo < r1; lo, b = lo+batchRows, b+1 {
 		if b%ctxCheckBatches == ctxCheckBatches-1 {
 			if err := w.ctx.Err(); err != nil {

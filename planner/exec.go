@@ -37,11 +37,18 @@ type execution struct {
 	spDone   sipDone              // rows folded into spTables and groups they made
 	spScale  float64              // rows left in the query / rows of the current wave
 	waveRows int                  // rows per wave (sipWaveRows but in tests)
+	tk       *topkRun             // a threshold top-N's pass (topk.go)
 }
 
 // Execute runs the plan on db and returns the final result: it is
 // ExecutePartial followed by Finish.
 func (p *Plan) Execute(ctx context.Context, db *columnar.DB) (*Result, error) {
+	if spec, ok := p.topkOf(); ok {
+		res, ok, err := p.executeTopK(ctx, db, spec)
+		if ok || err != nil {
+			return res, err
+		}
+	}
 	part, err := p.ExecutePartial(ctx, db)
 	if err != nil {
 		return nil, err
@@ -77,31 +84,10 @@ func (p *Plan) executePartial(ctx context.Context, db *columnar.DB, sipMin, wave
 	}
 	e := p.newExecution(db)
 	e.waveRows = waveRows
-	metas, err := p.candidates(ctx, db)
+	st, err := e.prune(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var st Stats
-	st.BlocksTotal = len(metas)
-	vals := make([]tri, p.nodes)
-	for i := range metas {
-		m := &metas[i]
-		st.Interfaces = append(st.Interfaces, m.Iface)
-		e.strs.intern(m.Iface)
-		switch r, _ := p.pruneMeta(m, e.host, vals); r {
-		case keep:
-			e.cands = append(e.cands, *m)
-		case byTime:
-			st.PrunedTime++
-		case byIface:
-			st.PrunedIface++
-		default:
-			st.PrunedStats++
-		}
-	}
-	st.Interfaces = slices.Compact(st.Interfaces)
-	e.hostID = e.strs.intern(e.host)
-	e.limit = newLimitTracker(p, len(e.cands))
 	if e.sp, err = e.sipPartition(ctx, sipMin); err != nil {
 		e.addrs.t.release()
 		return nil, err
@@ -145,6 +131,39 @@ func (p *Plan) executePartial(ctx context.Context, db *columnar.DB, sipMin, wave
 	st.Elapsed = time.Since(start)
 	part.Stats = st
 	return part, nil
+}
+
+// prune lists the candidate blocks and keeps in e.cands those the
+// index entries do not rule out, counting the others in the returned
+// statistics.
+func (e *execution) prune(ctx context.Context) (Stats, error) {
+	p := e.p
+	var st Stats
+	metas, err := p.candidates(ctx, e.db)
+	if err != nil {
+		return st, err
+	}
+	st.BlocksTotal = len(metas)
+	vals := make([]tri, p.nodes)
+	for i := range metas {
+		m := &metas[i]
+		st.Interfaces = append(st.Interfaces, m.Iface)
+		e.strs.intern(m.Iface)
+		switch r, _ := p.pruneMeta(m, e.host, vals); r {
+		case keep:
+			e.cands = append(e.cands, *m)
+		case byTime:
+			st.PrunedTime++
+		case byIface:
+			st.PrunedIface++
+		default:
+			st.PrunedStats++
+		}
+	}
+	st.Interfaces = slices.Compact(st.Interfaces)
+	e.hostID = e.strs.intern(e.host)
+	e.limit = newLimitTracker(p, len(e.cands))
+	return st, nil
 }
 
 // newExecution prepares a run of p on db.

@@ -31,7 +31,13 @@ func (p *Plan) Explain(ctx context.Context, db *columnar.DB) (string, error) {
 	q.Explain = false
 	line("query", "%s", q.String())
 	line("now", "%s", p.now.UTC().Format(time.RFC3339))
-	if p.agg {
+	if spec, ok := p.topkOf(); ok {
+		line("mode", "aggregate as a threshold top-N: each block keeps its %d rows with the largest %s; the flows whose bound "+
+			"can still place them in the top %d are looked up in every block (reading its chunks a second time) and aggregated. "+
+			"Blocks that may hold a flow twice, or a bound that rules out too little, take the general path: "+
+			"vectorized filter, hash group-by into per-worker partial aggregates, merged",
+			spec.keep, p.states[spec.st], spec.n)
+	} else if p.agg {
 		line("mode", "aggregate: vectorized filter, hash group-by into per-worker partial aggregates, merged")
 	} else {
 		line("mode", "row listing")

@@ -65,6 +65,18 @@ func TestCorruptChunk(t *testing.T) {
 		t.Fatalf("warning %+v, want eth1@%d at offset %d of %s", w, victim.Start, ref.Offset, victim.File)
 	}
 	compareRows(t, q, rowsOf(res), slowQuery(p.Statement(), rows, testNow), distinctItems(p.Statement()), false)
+
+	// A threshold top-N meets the damage in both of its passes and
+	// reports it once.
+	q = "SELECT sip, dip, dport, proto, sum(bytes) AS b, count(*) GROUP BY sip, dip, dport, proto ORDER BY b DESC LIMIT 7"
+	p = prepare(t, q, testOptions(t))
+	if res, err = p.Execute(ctx, db); err != nil {
+		t.Fatalf("top-N failed instead of skipping the damaged block: %v", err)
+	}
+	if st := res.Stats; !st.TopN || st.BlocksDamaged != 1 || len(st.Warnings) != 1 || st.Warnings[0].Start.Unix() != victim.Start {
+		t.Fatalf("top-N %v, damaged %d, warnings %v", st.TopN, st.BlocksDamaged, st.Warnings)
+	}
+	compareRows(t, q, rowsOf(res), slowQuery(p.Statement(), rows, testNow), distinctItems(p.Statement()), false)
 }
 
 // slowRowsSkipping reads every row but those of one block.

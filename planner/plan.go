@@ -36,6 +36,8 @@ type Plan struct {
 	static    colSet // stored columns keys and aggregates read
 	fromStats bool   // blocks without a row filter are answered from statistics
 	splitAt   int    // groups past which hash tables are partitioned (tests lower it)
+	noTopK    bool   // never run as a threshold top-N (tests compare the two paths)
+	topkKeep  int    // rows a block keeps in a threshold top-N's scout; 0: topkKeep(limit)
 }
 
 // keySpec is a group key, or a column of listed rows.

@@ -144,9 +144,13 @@ type Stats struct {
 	RowsScanned int64    // rows of read blocks the filter looked at
 	RowsMatched int64    // rows that passed the filter
 	Groups      int      // groups (aggregates) or rows (listings) before LIMIT
-	PeakMemory  int64    // highest memory accounted against the budget
-	Elapsed     time.Duration
-	Warnings    []Warning
+	// TopN says the query ran as a threshold top-N (planner/topk.go): it
+	// bounded the totals instead of counting every group, so Groups is
+	// the number of groups the bound left, not of all groups.
+	TopN       bool
+	PeakMemory int64 // highest memory accounted against the budget
+	Elapsed    time.Duration
+	Warnings   []Warning
 }
 
 // Warning records a damaged block the query skipped.

@@ -47,6 +47,7 @@ type diffQuery struct {
 	flowsql, duck string
 	kinds         []colKind // per result column
 	ordered       bool      // rows must come in this order
+	flowTop       bool      // has the threshold top-N's shape (planner/topk.go)
 }
 
 // diffSample holds values drawn from the data, so that conditions match.

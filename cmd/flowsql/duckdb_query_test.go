@@ -93,9 +93,17 @@ func (g *queryGen) query() diffQuery {
 	var groups []string
 	var fsGroup []string
 	agg := g.r.IntN(5) > 0
+	// flowTop draws the threshold top-N's shape (planner/topk.go):
+	// grouped by the flow, ordered first by a sum or count descending,
+	// limited.
+	flowTop := agg && g.r.IntN(6) == 0
+	var top orderable
 	if agg {
 		perm := g.r.Perm(len(keyNames))
 		nk := g.r.IntN(5)
+		if flowTop {
+			perm, nk = g.r.Perm(4), 4 // keyNames[:4]: sip, dip, dport, proto
+		}
 		timeKey := false
 		var keys []diffKey
 		for _, i := range perm[:nk] {
@@ -120,7 +128,13 @@ func (g *queryGen) query() diffQuery {
 		}
 		for i := range 1 + g.r.IntN(3) {
 			a := g.agg()
+			for flowTop && i == 0 && !strings.HasPrefix(a.fs, "sum(") && a.fs != "count(*)" {
+				a = g.agg()
+			}
 			alias := fmt.Sprintf("a%d", i)
+			if flowTop && i == 0 {
+				top = orderable{alias, a.dd}
+			}
 			fsItems, ddItems = append(fsItems, a.fs+" AS "+alias), append(ddItems, a.dd)
 			q.kinds = append(q.kinds, a.kind)
 			if a.orderable {
@@ -143,7 +157,12 @@ func (g *queryGen) query() diffQuery {
 		}
 	}
 	limit := -1
-	if len(ords) > 0 && g.r.IntN(2) == 0 || !agg && g.r.IntN(3) > 0 {
+	if flowTop {
+		fsOrder, ddOrder = append(fsOrder, top.fs+" DESC"), append(ddOrder, top.dd+" DESC")
+		if o := pick(g.r, ords); g.r.IntN(3) == 0 && o != top {
+			fsOrder, ddOrder = append(fsOrder, o.fs), append(ddOrder, o.dd)
+		}
+	} else if len(ords) > 0 && g.r.IntN(2) == 0 || !agg && g.r.IntN(3) > 0 {
 		for range 1 + g.r.IntN(2) {
 			if len(ords) == 0 {
 				break
@@ -155,7 +174,9 @@ func (g *queryGen) query() diffQuery {
 	}
 	if len(fsOrder) > 0 {
 		q.ordered = true
-		if g.r.IntN(3) > 0 {
+		if flowTop {
+			limit = 1 + g.r.IntN(30)
+		} else if g.r.IntN(3) > 0 {
 			limit = g.r.IntN(30)
 		}
 	} else if agg && len(fsGroup) > 0 && g.r.IntN(6) == 0 {
@@ -185,6 +206,6 @@ func (g *queryGen) query() diffQuery {
 		fmt.Fprintf(&fb, " LIMIT %d", limit)
 		fmt.Fprintf(&db, " LIMIT %d", limit)
 	}
-	q.flowsql, q.duck = fb.String(), db.String()
+	q.flowsql, q.duck, q.flowTop = fb.String(), db.String(), flowTop
 	return q
 }

@@ -134,12 +134,20 @@ func TestDuckDBDifferential(t *testing.T) {
 	if len(res) != len(qs) {
 		t.Fatalf("oracle answered %d queries of %d", len(res), len(qs))
 	}
-	nonEmpty, ordered, failed := 0, 0, 0
+	nonEmpty, ordered, failed, flowTops, topRan := 0, 0, 0, 0, 0
 	for i, q := range qs {
 		if res[i].Error != nil {
 			t.Fatalf("query %d: DuckDB failed: %s\n%s", i, *res[i].Error, q.duck)
 		}
-		code, out, errOut := runCLI(t, "--db", db, "query", "--format", "csv", q.flowsql)
+		args := []string{"--db", db, "query", "--format", "csv", q.flowsql}
+		if q.flowTop {
+			args = append(args, "--stats")
+			flowTops++
+		}
+		code, out, errOut := runCLI(t, args...)
+		if q.flowTop && strings.Contains(errOut, `"top_n":true`) {
+			topRan++
+		}
 		if code != 0 {
 			t.Errorf("query %d: flowsql exit %d: %s\n%s", i, code, errOut, q.flowsql)
 			failed++
@@ -172,7 +180,11 @@ func TestDuckDBDifferential(t *testing.T) {
 			ordered++
 		}
 	}
-	t.Logf("%d queries (%d ordered, %d with rows), %d differ", len(qs), ordered, nonEmpty, failed)
+	t.Logf("%d queries (%d ordered, %d with rows; %d shaped for the threshold top-N, %d ran as one), %d differ",
+		len(qs), ordered, nonEmpty, flowTops, topRan, failed)
+	if flowTops < 10 || topRan < flowTops/3 {
+		t.Errorf("%d queries shaped for the threshold top-N, %d ran as one: want 10 and a third at least", flowTops, topRan)
+	}
 	if nonEmpty < len(qs)/2 {
 		t.Errorf("only %d of %d queries return rows: the generator's conditions are too narrow", nonEmpty, len(qs))
 	}

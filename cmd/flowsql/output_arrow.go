@@ -58,7 +58,8 @@ type queryStats struct {
 	PlannerMS       float64  `json:"planner_ms"` // Prepare done; Execute, merge, order and limit
 	OutputMS        float64  `json:"output_ms"`  // formatting and writing the result
 	Rows            int      `json:"rows"`
-	Groups          int      `json:"groups"`
+	Groups          int      `json:"groups"` // with top_n, the candidates checked, not all groups
+	TopN            bool     `json:"top_n"`  // ran as a threshold top-N (planner/topk.go)
 	BlocksTotal     int      `json:"blocks_total"`
 	BlocksRead      int      `json:"blocks_read"`
 	BlocksFromStats int      `json:"blocks_from_stats"`
@@ -78,7 +79,7 @@ type queryStats struct {
 func (a *app) printStats(res *planner.Result, planned, output time.Duration) {
 	st := &res.Stats
 	qs := queryStats{
-		PlannerMS: ms(planned), OutputMS: ms(output), Rows: res.NumRows(), Groups: st.Groups,
+		PlannerMS: ms(planned), OutputMS: ms(output), Rows: res.NumRows(), Groups: st.Groups, TopN: st.TopN,
 		BlocksTotal: st.BlocksTotal, BlocksRead: st.BlocksRead, BlocksFromStats: st.BlocksFromStats,
 		PrunedTime: st.PrunedTime, PrunedIface: st.PrunedIface, PrunedStats: st.PrunedStats, PrunedDict: st.PrunedDict,
 		BlocksDamaged: st.BlocksDamaged, ChunksRead: st.ChunksRead, BytesRead: st.BytesRead, ColumnsRead: st.ColumnsRead,

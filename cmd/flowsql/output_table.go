@@ -128,6 +128,11 @@ func footer(res *planner.Result, agg, grouped bool, took time.Duration) []string
 	var out []string
 	l := plural(res.NumRows(), "row")
 	switch {
+	case grouped && st.TopN:
+		// The bound ruled out all but st.Groups groups without counting
+		// the others (planner/topk.go).
+		l += fmt.Sprintf(", the largest of all groups (threshold top-N: %s checked, the others bounded out uncounted)",
+			plural(st.Groups, "candidate"))
 	case grouped && st.Groups != res.NumRows():
 		l += fmt.Sprintf(" of %s", plural(st.Groups, "group"))
 	case !agg && st.Groups != res.NumRows():
