@@ -221,7 +221,8 @@ func (db *DB) ReadColumn(ctx context.Context, meta *BlockMeta, col ColumnID, mem
 // ReadColumnRows is ReadColumn for a caller that uses only rows [lo, hi)
 // of the block (a run of rows sorted by sip, say): the column has all the
 // block's rows, but those outside [lo, hi) may hold any value. Counters
-// stored byte-stream-split are then reassembled for those rows only.
+// stored byte-stream-split are then reassembled for those rows only, and
+// only the codes of those rows are checked against the dictionary.
 func (db *DB) ReadColumnRows(ctx context.Context, meta *BlockMeta, col ColumnID, lo, hi int, mem memory.Allocator) (*Column, error) {
 	if lo < 0 || hi < lo || hi > meta.Rows {
 		return nil, fmt.Errorf("columnar: read %s of block %q@%d: rows [%d, %d) outside [0, %d)", col, meta.Iface, meta.Start, lo, hi, meta.Rows)
@@ -240,8 +241,13 @@ func (db *DB) ReadColumnRows(ctx context.Context, meta *BlockMeta, col ColumnID,
 		c.Release()
 		return nil, err
 	}
-	if c.Dict != nil && c.Values.Len() > 0 && codesMax(c.Values) >= uint64(c.Dict.Len()) {
-		err := corruptf(db.chunkPath(meta), -1, "block %q@%d: %s code %d beyond dictionary of %d", meta.Iface, meta.Start, col, codesMax(c.Values), c.Dict.Len())
+	if n := c.Values.Len(); n != meta.Rows {
+		err := corruptf(db.chunkPath(meta), -1, "block %q@%d: %s has %d rows, index says %d", meta.Iface, meta.Start, col, n, meta.Rows)
+		c.Release()
+		return nil, err
+	}
+	if c.Dict != nil && hi > lo && codesMax(c.Values, lo, hi) >= uint64(c.Dict.Len()) {
+		err := corruptf(db.chunkPath(meta), -1, "block %q@%d: %s code %d beyond dictionary of %d", meta.Iface, meta.Start, col, codesMax(c.Values, lo, hi), c.Dict.Len())
 		c.Release()
 		return nil, err
 	}
@@ -357,16 +363,16 @@ func (db *DB) blockGone(ctx context.Context, meta *BlockMeta) bool {
 }
 
 // codesMax returns the largest value of a codes array.
-func codesMax(a arrow.Array) uint64 {
+func codesMax(a arrow.Array, lo, hi int) uint64 {
 	switch v := a.(type) {
 	case *array.Uint8:
-		return maxOf(v.Uint8Values())
+		return maxOf(v.Uint8Values()[lo:hi])
 	case *array.Uint16:
-		return maxOf(v.Uint16Values())
+		return maxOf(v.Uint16Values()[lo:hi])
 	case *array.Uint32:
-		return maxOf(v.Uint32Values())
+		return maxOf(v.Uint32Values()[lo:hi])
 	case *array.Uint64:
-		return maxOf(v.Uint64Values())
+		return maxOf(v.Uint64Values()[lo:hi])
 	}
 	return math.MaxUint64
 }
