@@ -32,10 +32,10 @@ func (p *Plan) Explain(ctx context.Context, db *columnar.DB) (string, error) {
 	line("query", "%s", q.String())
 	line("now", "%s", p.now.UTC().Format(time.RFC3339))
 	if spec, ok := p.topkOf(); ok {
-		line("mode", "aggregate as a threshold top-N: each block keeps its %d rows with the largest %s; the flows whose bound "+
+		line("mode", "aggregate as a threshold top-N: each block keeps its %d groups with the largest %s; the groups whose bound "+
 			"can still place them in the top %d are looked up in every block (reading its chunks a second time) and aggregated. "+
-			"Blocks that may hold a flow twice, or a bound that rules out too little, take the general path: "+
-			"vectorized filter, hash group-by into per-worker partial aggregates, merged",
+			"Unsorted blocks, blocks that may hold a flow twice (grouped by flow), or a bound that rules out too little "+
+			"take the general path: vectorized filter, hash group-by into per-worker partial aggregates, merged",
 			spec.keep, p.states[spec.st], spec.n)
 	} else if p.agg {
 		line("mode", "aggregate: vectorized filter, hash group-by into per-worker partial aggregates, merged")

@@ -38,6 +38,10 @@ type Plan struct {
 	splitAt   int    // groups past which hash tables are partitioned (tests lower it)
 	noTopK    bool   // never run as a threshold top-N (tests compare the two paths)
 	topkKeep  int    // rows a block keeps in a threshold top-N's scout; 0: topkKeep(limit)
+	// sipFewGroups: a query grouped by sip alone is not partitioned by
+	// sip range when the sample of blocks holds fewer distinct sips
+	// (sippart.go); 0 never skips (tests).
+	sipFewGroups int
 }
 
 // keySpec is a group key, or a column of listed rows.
@@ -116,7 +120,7 @@ func Prepare(stmt *sql.Select, opts *Options) (*Plan, error) {
 	if err := check(stmt); err != nil {
 		return nil, err
 	}
-	p := &Plan{stmt: stmt, opts: o, now: o.Now(), agg: isAggQuery(stmt), limit: -1, splitAt: splitGroups}
+	p := &Plan{stmt: stmt, opts: o, now: o.Now(), agg: isAggQuery(stmt), limit: -1, splitAt: splitGroups, sipFewGroups: splitGroups / 4}
 	if stmt.Limit != nil {
 		p.limit = int64(min(stmt.Limit.Value, math.MaxInt64))
 	}

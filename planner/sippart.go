@@ -129,6 +129,21 @@ func (e *execution) sipPartition(ctx context.Context, minBlocks int) (*sipPlan, 
 		}
 		return 1
 	})
+	if len(p.varKeys) == 1 && p.sipFewGroups > 0 {
+		// Grouped by sip alone: the groups are the talkers, usually a few
+		// thousand even over days. When the sample holds few, one small
+		// table per worker beats buffering every row by range (top
+		// talkers of a day, bench store: 80 vs 133 ms).
+		distinct := 0
+		for i := range sample {
+			if i == 0 || sample[i].a != sample[i-1].a {
+				distinct++
+			}
+		}
+		if distinct < p.sipFewGroups {
+			return nil, nil
+		}
+	}
 	s := &sipPlan{key: key}
 	var acc int64
 	for _, x := range sample {

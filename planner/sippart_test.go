@@ -47,6 +47,7 @@ func TestSipPartitionMatchesSlow(t *testing.T) {
 		if !p.agg || !slices.ContainsFunc(p.varKeys, func(k int) bool { return p.keys[k].col.String() == "sip" }) {
 			continue
 		}
+		p.sipFewGroups = 0 // partition even the store's few talkers
 		tried++
 		// Waves of one block, of a few blocks, and one wave.
 		part, err := p.executePartial(t.Context(), db, 1, []int{1, 3000, sipWaveRows}[i%3])
@@ -121,5 +122,34 @@ func TestSipPartitionBudget(t *testing.T) {
 	}
 	if !errors.Is(err, ErrMemoryBudget) {
 		t.Fatalf("error %v, want ErrMemoryBudget", err)
+	}
+}
+
+// TestSipFewTalkers: grouped by sip alone over a store of few talkers,
+// the execution keeps the plain path (one small table per worker) unless
+// told to partition; both give the slow evaluator's rows.
+func TestSipFewTalkers(t *testing.T) {
+	db := openSmall(t)
+	rows := slowRows(t, db, testHost)
+	q := "SELECT sip, sum(bytes) AS b, count(*) WHERE dport != 53 GROUP BY sip ORDER BY b DESC LIMIT 20"
+	for _, few := range []int{splitGroups / 4, 0} {
+		p := prepare(t, q, testOptions(t))
+		if p.sipFewGroups != splitGroups/4 {
+			t.Fatalf("default sipFewGroups %d, want %d", p.sipFewGroups, splitGroups/4)
+		}
+		p.sipFewGroups = few
+		part, err := p.executePartial(t.Context(), db, 1, sipWaveRows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if part.table.bySip != (few == 0) {
+			t.Errorf("sipFewGroups %d: partitioned by sip %v", few, part.table.bySip)
+		}
+		res, err := p.Finish(part)
+		part.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareRows(t, q, rowsOf(res), slowQuery(p.Statement(), rows, testNow), distinctItems(p.Statement()), false)
 	}
 }

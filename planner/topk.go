@@ -13,31 +13,34 @@ import (
 	"github.com/flowsql/flowsql/sql"
 )
 
-// Threshold top-N. "The N largest flows by sum(bytes)" over a day is the
-// most common question and, done plainly, the most expensive: every one
-// of millions of flows gets a group only for all but N to be thrown away.
-// When each block holds a flow at most once (columnar.FlagDistinct) and
-// the query groups by the flow, a flow's total is the sum of at most one
-// row per block, which bounds it from a short list per block:
+// Threshold top-N. "The N largest flows (or talkers, or host pairs) by
+// sum(bytes)" over a day is the most common question and, done plainly,
+// among the most expensive: every one of millions of groups is built only
+// for all but N to be thrown away. When a group's part in each block is
+// known from the block alone, its total is a sum of one value per block,
+// which bounds it from a short list per block. That holds for groups by
+// sip, or by sip and dip (rows are sorted by them, so a group is a run of
+// rows in every block), and for the flow (sip, dip, dport, proto) where
+// each block holds a flow at most once (columnar.FlagDistinct):
 //
-//  1. Scout: each block keeps its R rows with the largest values (R =
+//  1. Scout: each block keeps its R groups with the largest values (R =
 //     topkKeep(N)) and its cutoff c_b, the R-th value (0 when it had no
-//     more than R rows, all kept). A flow's row in b that was not kept is
-//     at most c_b.
-//  2. For every flow g kept somewhere, P_g (its kept rows) is a lower
+//     more than R groups, all kept). A group's value in b that was not
+//     kept is at most c_b.
+//  2. For every group g kept somewhere, P_g (its kept values) is a lower
 //     bound of its total and U_g = P_g + sum of c_b over the blocks that
-//     did not keep it an upper bound; a flow kept nowhere has at most
+//     did not keep it an upper bound; a group kept nowhere has at most
 //     S = sum of all c_b. With L the N-th largest P_g, the true N-th
-//     total is at least L, so flows with U_g < L cannot be in the answer,
-//     and if S < L neither can any flow kept nowhere.
-//  3. Exact: the flows left (often N to 3N) are looked up in every block
-//     by binary search on the sorted sip and dip codes, and aggregated
-//     with all of the query's aggregates, so the answer and its ties are
-//     what the general path gives.
+//     total is at least L, so groups with U_g < L cannot be in the
+//     answer, and if S < L neither can any group kept nowhere.
+//  3. Exact: the groups left (often N to 3N) are found in every block by
+//     binary search on the sorted sip and dip codes, and their rows
+//     aggregated with all of the query's aggregates, so the answer and
+//     its ties are what the general path gives.
 //
 // Both passes read the same chunks, but neither builds a table of all
-// flows. When the bound does not hold (S >= L, as when values are even)
-// or leaves too many flows, the query takes the general path. Only
+// groups. When the bound does not hold (S >= L, as when values are even)
+// or leaves too many groups, the query takes the general path. Only
 // Execute uses it: a partial for a fan-out must hold every group.
 
 const (
@@ -51,21 +54,32 @@ const (
 // realistic traffic (heavy tails), few enough to cost nothing to keep.
 func topkKeep(n int64) int { return int(max(128, 8*n)) }
 
+// topkGrouping is what a threshold top-N groups by: a prefix of the row
+// order (sip; sip and dip), whose groups are runs of rows in every
+// sorted block, or the flow, one row per block where flows are distinct.
+type topkGrouping uint8
+
+const (
+	bySip topkGrouping = iota + 1
+	bySipDip
+	byFlow
+)
+
 // topkSpec says how a plan qualifies for the threshold top-N.
 type topkSpec struct {
-	st   int   // the state the first ORDER BY term is (sum or count)
-	n    int64 // LIMIT
-	keep int   // rows kept per block by the scout
-	// key indexes of the flow's columns
-	sip, dip, port, proto int
+	st    int   // the state the first ORDER BY term is (sum or count)
+	n     int64 // LIMIT
+	keep  int   // groups kept per block by the scout
+	group topkGrouping
 }
 
 // topkOf reports whether p can run as a threshold top-N: an aggregate
-// grouped by exactly (sip, dip, dport, proto), ordered first by a sum or
-// count descending, with a LIMIT of at most topkMaxLimit.
+// grouped by sip, by sip and dip, or by the flow (sip, dip, dport,
+// proto), ordered first by a sum or count descending, with a LIMIT of at
+// most topkMaxLimit.
 func (p *Plan) topkOf() (topkSpec, bool) {
-	s := topkSpec{sip: -1, dip: -1, port: -1, proto: -1}
-	if !p.agg || p.noTopK || p.limit < 1 || p.limit > topkMaxLimit || len(p.order) == 0 || len(p.keys) != 4 {
+	var s topkSpec
+	if !p.agg || p.noTopK || p.limit < 1 || p.limit > topkMaxLimit || len(p.order) == 0 {
 		return s, false
 	}
 	o := p.order[0]
@@ -79,22 +93,23 @@ func (p *Plan) topkOf() (topkSpec, bool) {
 	if k := p.states[a.st].kind; k != stSum && k != stCount {
 		return s, false
 	}
-	for i, k := range p.keys {
+	var cols colSet
+	for _, k := range p.keys {
 		if k.width != 0 {
 			return s, false
 		}
-		switch k.col {
-		case sql.ColSIP:
-			s.sip = i
-		case sql.ColDIP:
-			s.dip = i
-		case sql.ColDPort:
-			s.port = i
-		case sql.ColProto:
-			s.proto = i
-		}
+		cols.add(k.col)
 	}
-	if s.sip < 0 || s.dip < 0 || s.port < 0 || s.proto < 0 {
+	sip, dip := colSet(1)<<columnar.ColSIP, colSet(1)<<columnar.ColDIP
+	flow := sip | dip | 1<<columnar.ColDPort | 1<<columnar.ColProto
+	switch {
+	case len(p.keys) == 1 && cols == sip:
+		s.group = bySip
+	case len(p.keys) == 2 && cols == sip|dip:
+		s.group = bySipDip
+	case len(p.keys) == 4 && cols == flow:
+		s.group = byFlow
+	default:
 		return s, false
 	}
 	s.st, s.n, s.keep = a.st, p.limit, topkKeep(p.limit)
@@ -104,7 +119,8 @@ func (p *Plan) topkOf() (topkSpec, bool) {
 	return s, true
 }
 
-// flowKey identifies a flow across blocks.
+// flowKey identifies a group across blocks: a flow, or with the fields
+// the grouping lacks zero, a sip or a sip and dip.
 type flowKey struct {
 	sip, dip [16]byte
 	port     uint16
@@ -177,7 +193,8 @@ func (p *Plan) executeTopK(ctx context.Context, db *columnar.DB, spec topkSpec) 
 		return nil, false, nil
 	}
 	for i := range e.cands {
-		if f := e.cands[i].Flags; f&columnar.FlagDistinct == 0 || f&columnar.FlagSorted == 0 {
+		f := e.cands[i].Flags
+		if f&columnar.FlagSorted == 0 || spec.group == byFlow && f&columnar.FlagDistinct == 0 {
 			return nil, false, nil
 		}
 	}
@@ -335,13 +352,16 @@ func (w *worker) batchSel(root tri, lo, n int) ([]int32, int) {
 	return w.sel, cnt
 }
 
-// topkScout keeps the block's rows with the largest values and records
-// its cutoff.
+// topkScout keeps the block's groups with the largest values and records
+// its cutoff. A flow is a row; a sip's or a sip and dip's rows are a run,
+// summed as they pass.
 func (w *worker) topkScout(root tri, r0, r1 int) error {
 	t, s := w.e.tk, &w.tk
-	keep := t.spec.keep
-	h := s.heap[:0]
-	passed := 0
+	sip, dip := &w.cols[columnar.ColSIP], &w.cols[columnar.ColDIP]
+	g := t.spec.group
+	h := topHeap{rows: s.heap[:0], keep: t.spec.keep}
+	// The open run: its first row, sum and codes.
+	run, sum, runSip, runDip := int32(-1), uint64(0), uint64(0), uint64(0)
 	for lo, b := r0, 0; lo < r1; lo, b = lo+batchRows, b+1 {
 		if b%ctxCheckBatches == ctxCheckBatches-1 {
 			if err := w.ctx.Err(); err != nil {
@@ -354,44 +374,84 @@ func (w *worker) topkScout(root tri, r0, r1 int) error {
 			continue
 		}
 		w.st.RowsMatched += int64(cnt)
-		passed += cnt
 		w.stamp++
 		vals := w.stateValues(t.spec.st, lo, n, sel, cnt) // nil for count(*)
+		var scodes, dcodes []uint64
+		if g != byFlow {
+			scodes = w.values(sql.ColSIP, lo, n, sel)
+		}
+		if g == bySipDip {
+			dcodes = w.values(sql.ColDIP, lo, n, sel)
+		}
 		for i := range cnt {
 			v := uint64(1)
 			if vals != nil {
 				v = vals[i]
 			}
-			if len(h) == keep && v <= h[0].v {
-				continue
-			}
 			row := int32(lo + i)
 			if sel != nil {
 				row = sel[i]
 			}
-			if len(h) < keep {
-				h = append(h, heapRow{v, row})
-				siftUp(h, len(h)-1)
-			} else {
-				h[0] = heapRow{v, row}
-				siftDown(h, 0)
+			if g == byFlow {
+				h.offer(v, row)
+				continue
 			}
+			sc := scodes[i]
+			var dc uint64
+			if dcodes != nil {
+				dc = dcodes[i]
+			}
+			if run >= 0 && sc == runSip && dc == runDip {
+				sum = addSat(sum, v)
+				continue
+			}
+			if run >= 0 {
+				h.offer(sum, run)
+			}
+			run, sum, runSip, runDip = row, v, sc, dc
 		}
 	}
-	s.heap = h
-	if passed > keep {
-		t.cut[w.block] = h[0].v
+	if run >= 0 {
+		h.offer(sum, run)
 	}
-	sip, dip := &w.cols[columnar.ColSIP], &w.cols[columnar.ColDIP]
+	s.heap = h.rows
+	if h.offered > h.keep {
+		t.cut[w.block] = h.rows[0].v
+	}
 	port, proto := &w.cols[columnar.ColDPort], &w.cols[columnar.ColProto]
-	for _, r := range h {
+	for _, r := range h.rows {
 		i := int(r.row)
-		s.kept = append(s.kept, keptRow{v: r.v, block: int32(w.block), flow: flowKey{
-			sip: sip.col.Dict.At(int(sip.at(i))), dip: dip.col.Dict.At(int(dip.at(i))),
-			port: uint16(port.at(i)), proto: uint8(proto.at(i)),
-		}})
+		k := keptRow{v: r.v, block: int32(w.block)}
+		k.flow.sip = sip.col.Dict.At(int(sip.at(i)))
+		if g != bySip {
+			k.flow.dip = dip.col.Dict.At(int(dip.at(i)))
+		}
+		if g == byFlow {
+			k.flow.port, k.flow.proto = uint16(port.at(i)), uint8(proto.at(i))
+		}
+		s.kept = append(s.kept, k)
 	}
 	return nil
+}
+
+// topHeap keeps the keep largest values offered, with a row each: a
+// min-heap, its root the cutoff once full.
+type topHeap struct {
+	rows    []heapRow
+	keep    int
+	offered int
+}
+
+func (h *topHeap) offer(v uint64, row int32) {
+	h.offered++
+	switch {
+	case len(h.rows) < h.keep:
+		h.rows = append(h.rows, heapRow{v, row})
+		siftUp(h.rows, len(h.rows)-1)
+	case v > h.rows[0].v:
+		h.rows[0] = heapRow{v, row}
+		siftDown(h.rows, 0)
+	}
 }
 
 func siftUp(h []heapRow, i int) {
@@ -437,18 +497,31 @@ func (w *worker) topkExact(root tri, r0, r1 int) error {
 			j++
 		}
 		sc, ok := sip.col.Dict.Lookup(f.sip)
-		if ok {
-			lo, hi := searchCodes(sip, r0, r1, uint64(sc)), searchCodes(sip, r0, r1, uint64(sc)+1)
-			for _, g := range t.flows[i:j] {
-				dc, ok := dip.col.Dict.Lookup(g.dip)
-				if !ok {
-					continue
-				}
-				for r := searchCodes(dip, lo, hi, uint64(dc)); r < hi && dip.at(r) == uint64(dc); r++ {
-					if port.at(r) == uint64(g.port) && proto.at(r) == uint64(g.proto) {
-						rows = append(rows, int32(r))
-						break
-					}
+		if !ok {
+			i = j
+			continue
+		}
+		lo, hi := searchCodes(sip, r0, r1, uint64(sc)), searchCodes(sip, r0, r1, uint64(sc)+1)
+		if t.spec.group == bySip {
+			rows = appendRun(rows, lo, hi)
+			i = j
+			continue
+		}
+		for _, g := range t.flows[i:j] {
+			dc, ok := dip.col.Dict.Lookup(g.dip)
+			if !ok {
+				continue
+			}
+			d0 := searchCodes(dip, lo, hi, uint64(dc))
+			d1 := searchCodes(dip, d0, hi, uint64(dc)+1)
+			if t.spec.group == bySipDip {
+				rows = appendRun(rows, d0, d1)
+				continue
+			}
+			for r := d0; r < d1; r++ {
+				if port.at(r) == uint64(g.port) && proto.at(r) == uint64(g.proto) {
+					rows = append(rows, int32(r))
+					break
 				}
 			}
 		}
@@ -482,6 +555,13 @@ func (w *worker) topkExact(root tri, r0, r1 int) error {
 		}
 	}
 	return nil
+}
+
+func appendRun(rows []int32, lo, hi int) []int32 {
+	for r := lo; r < hi; r++ {
+		rows = append(rows, int32(r))
+	}
+	return rows
 }
 
 // searchCodes returns the first row in [lo, hi) whose code is >= code,

@@ -16,10 +16,11 @@ import (
 )
 
 // topkQuery draws a query the threshold top-N may answer: grouped by the
-// flow, ordered first by a sum or count descending, with a LIMIT; other
+// flow, by sip or by sip and dip, ordered first by a sum or count descending, with a LIMIT; other
 // aggregates, further order terms and a condition vary.
 func (g *qgen) topkQuery() string {
-	keys := []string{"sip", "dip", "dport", "proto"}
+	keys := [][]string{{"sip", "dip", "dport", "proto"}, {"sip"}, {"sip", "dip"}}[g.r.IntN(3)]
+	keys = slices.Clone(keys)
 	g.r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
 	by := g.pick("sum(bytes)", "sum(packets)", "sum(bytes_in)", "sum(packets_out)", "count(*)", "sum(bytes_out)")
 	items := append(slices.Clone(keys), by)
@@ -42,7 +43,7 @@ func (g *qgen) topkQuery() string {
 	b.WriteString(" GROUP BY " + strings.Join(keys, ", "))
 	b.WriteString(" ORDER BY " + by + " DESC")
 	if g.r.IntN(3) == 0 {
-		b.WriteString(", " + g.pick("dport", "sip DESC", "proto", "dip"))
+		b.WriteString(", " + g.pick(keys...) + g.pick("", " DESC"))
 	}
 	fmt.Fprintf(&b, " LIMIT %d", 1+g.r.IntN(40))
 	return b.String()
@@ -165,10 +166,10 @@ func TestTopKBoundSound(t *testing.T) {
 	}
 }
 
-// TestTopKNeedsDistinctFlows: a store whose blocks may repeat a flow
-// (no FlagDistinct) is answered by the general path, which sums the
-// repeats, even where the bound would otherwise leave the repeated flow
-// out.
+// TestTopKNeedsDistinctFlows: grouped by flow, a store whose blocks may
+// repeat a flow (no FlagDistinct) is answered by the general path, which
+// sums the repeats, even where the bound would otherwise leave the
+// repeated flow out; grouped by sip and dip, the top-N sums the run.
 func TestTopKNeedsDistinctFlows(t *testing.T) {
 	db := columnartest.Open(t, nil)
 	a := func(s string) [16]byte { return netip.MustParseAddr(s).As16() }
@@ -201,6 +202,21 @@ func TestTopKNeedsDistinctFlows(t *testing.T) {
 	}
 	if got := rowsOf(res); len(got) != 1 || got[0][0] != netip.MustParseAddr("10.0.0.2") || got[0][4] != uint64(12*30*90) {
 		t.Errorf("got %v, want 10.0.0.2's repeated flow with %d bytes", got, 12*30*90)
+	}
+
+	// Grouped by sip and dip, a group is a run of rows however often a
+	// flow repeats in it: the top-N runs on the same blocks.
+	q = "SELECT sip, dip, sum(bytes) AS b GROUP BY sip, dip ORDER BY b DESC LIMIT 1"
+	p = prepare(t, q, testOptions(t))
+	p.topkKeep = 2
+	if res, err = p.Execute(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Stats.TopN {
+		t.Error("grouped by sip and dip: did not run as a threshold top-N")
+	}
+	if got := rowsOf(res); len(got) != 1 || got[0][0] != netip.MustParseAddr("10.0.0.2") || got[0][2] != uint64(12*30*90) {
+		t.Errorf("got %v, want 10.0.0.2 with %d bytes", got, 12*30*90)
 	}
 }
 

@@ -94,15 +94,17 @@ func (g *queryGen) query() diffQuery {
 	var fsGroup []string
 	agg := g.r.IntN(5) > 0
 	// flowTop draws the threshold top-N's shape (planner/topk.go):
-	// grouped by the flow, ordered first by a sum or count descending,
-	// limited.
+	// grouped by sip, by sip and dip or by the flow, ordered first by a
+	// sum or count descending, limited.
 	flowTop := agg && g.r.IntN(6) == 0
 	var top orderable
 	if agg {
 		perm := g.r.Perm(len(keyNames))
 		nk := g.r.IntN(5)
 		if flowTop {
-			perm, nk = g.r.Perm(4), 4 // keyNames[:4]: sip, dip, dport, proto
+			// keyNames[:nk]: sip; sip, dip; sip, dip, dport, proto
+			nk = []int{1, 2, 4}[g.r.IntN(3)]
+			perm = g.r.Perm(nk)
 		}
 		timeKey := false
 		var keys []diffKey
