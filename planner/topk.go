@@ -46,10 +46,10 @@ import (
 const (
 	topkMaxLimit  = 1000 // LIMIT beyond which the general path is used
 	topkMinBlocks = 8    // fewer blocks: the general path is cheap anyway
-	topkMaxFlows  = 4096 // more flows left by the bound: the general path
+	topkMaxFlows  = 4096 // more groups left by the bound: the general path
 )
 
-// topkKeep is the number of rows a block keeps for a LIMIT of n: enough
+// topkKeep is the number of groups a block keeps for a LIMIT of n: enough
 // that the cutoffs of a day of blocks sum to less than the N-th total on
 // realistic traffic (heavy tails), few enough to cost nothing to keep.
 func topkKeep(n int64) int { return int(max(128, 8*n)) }
@@ -144,7 +144,7 @@ func cmpAddr16(a, b *[16]byte) int {
 	return cmpU128(u128{be64(a[:]), be64(a[8:])}, u128{be64(b[:]), be64(b[8:])})
 }
 
-// keptRow is a row a block kept in the scout.
+// keptRow is a group a block kept in the scout, with its value there.
 type keptRow struct {
 	flow  flowKey
 	v     uint64
@@ -154,16 +154,16 @@ type keptRow struct {
 // topkRun is the state of a threshold top-N shared by the workers.
 type topkRun struct {
 	spec  topkSpec
-	exact bool      // second pass: look up flows; otherwise scouting
+	exact bool      // second pass: look up groups; otherwise scouting
 	cut   []uint64  // per candidate block: its cutoff (scout)
-	flows []flowKey // the flows left, sorted (exact pass)
+	flows []flowKey // the groups left, sorted (exact pass)
 }
 
 // topkScratch is a worker's own part of a threshold top-N.
 type topkScratch struct {
-	heap []heapRow // the block's largest rows so far: a min-heap by v
-	kept []keptRow // rows kept by the worker's blocks
-	rows []int32   // exact pass: the block's rows of the flows left
+	heap []heapRow // the block's largest groups so far: a min-heap by v
+	kept []keptRow // groups kept by the worker's blocks
+	rows []int32   // exact pass: the block's rows of the groups left
 }
 
 type heapRow struct {
@@ -279,9 +279,9 @@ func (p *Plan) executeTopK(ctx context.Context, db *columnar.DB, spec topkSpec) 
 	return res, true, err
 }
 
-// topkBound applies the bound to the rows the blocks kept and their
-// cutoffs: it returns the flows that may be among the n largest, sorted,
-// and whether the bound holds (no flow kept nowhere can be).
+// topkBound applies the bound to the groups the blocks kept and their
+// cutoffs: it returns the groups that may be among the n largest, sorted,
+// and whether the bound holds (no group kept nowhere can be).
 func topkBound(kept []keptRow, cut []uint64, n int64) ([]flowKey, bool) {
 	type bound struct{ lower, cutKept uint64 }
 	var total uint64 // S: the sum of all cutoffs
@@ -482,9 +482,10 @@ func siftDown(h []heapRow, i int) {
 	}
 }
 
-// topkExact finds the rows of the flows left in the block, by binary
-// search (rows are sorted by sip then dip code, and a flagged block holds
-// a flow once), and aggregates those that pass the condition.
+// topkExact finds the rows of the groups left in the block by binary
+// search (rows are sorted by sip then dip code: a sip's or a sip and
+// dip's rows are a run, and within the latter a flagged block holds a
+// flow once), and aggregates those that pass the condition.
 func (w *worker) topkExact(root tri, r0, r1 int) error {
 	t, s := w.e.tk, &w.tk
 	sip, dip := &w.cols[columnar.ColSIP], &w.cols[columnar.ColDIP]
