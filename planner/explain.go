@@ -64,7 +64,11 @@ func (p *Plan) Explain(ctx context.Context, db *columnar.DB) (string, error) {
 	line("blocks", "%d stored, %d candidates (FROM and time range)", st.stored, st.BlocksTotal)
 	line("pruned", "time %d, interface %d, statistics %d, dictionary %d (%d dictionary chunks probed)",
 		st.PrunedTime, st.PrunedIface, st.PrunedStats, st.PrunedDict, st.dictProbes)
-	line("read", "%d blocks, %d answered from statistics; %d chunks, %s on disk", st.BlocksRead, st.BlocksFromStats, st.ChunksRead, units.Bytes(uint64(st.BytesRead)))
+	twice := ""
+	if _, ok := p.topkOf(); ok {
+		twice = " (each read twice by a threshold top-N)"
+	}
+	line("read", "%d blocks, %d answered from statistics; %d chunks, %s on disk%s", st.BlocksRead, st.BlocksFromStats, st.ChunksRead, units.Bytes(uint64(st.BytesRead)), twice)
 	for _, n := range p.notes(blockLen) {
 		line("note", "%s", n)
 	}

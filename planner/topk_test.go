@@ -277,3 +277,23 @@ func TestTopKCancelled(t *testing.T) {
 		t.Fatalf("cancelled top-N: %v, want context.Canceled", err)
 	}
 }
+
+// TestTopKExplain: EXPLAIN says a query will run as a threshold top-N,
+// and that it reads its chunks twice; a query that does not qualify
+// (ascending order) says neither.
+func TestTopKExplain(t *testing.T) {
+	db := openSmall(t)
+	for q, want := range map[string]bool{
+		"SELECT sip, dip, sum(bytes) AS b GROUP BY sip, dip ORDER BY b DESC LIMIT 3": true,
+		"SELECT sip, dip, sum(bytes) AS b GROUP BY sip, dip ORDER BY b LIMIT 3":      false,
+		"SELECT dip, sum(bytes) AS b GROUP BY dip ORDER BY b DESC LIMIT 3":           false,
+	} {
+		text, err := prepare(t, q, testOptions(t)).Explain(t.Context(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(text, "as a threshold top-N") && strings.Contains(text, "read twice"); got != want {
+			t.Errorf("%s: explain mentions the threshold top-N: %v, want %v\n%s", q, got, want, text)
+		}
+	}
+}
