@@ -87,7 +87,7 @@ func (b *builder) item(g *gItem) error {
 			return errorf(ErrInvalid, posOf(tok.Pos), "empty alias")
 		}
 		for i, prev := range b.sel.Items {
-			if prev.Alias == it.Alias {
+			if strings.EqualFold(prev.Alias, it.Alias) {
 				return errorf(ErrInvalid, posOf(tok.Pos), "duplicate alias %q", it.Alias).
 					withHint("item " + strconv.Itoa(i+1) + " already has it")
 			}
@@ -181,9 +181,11 @@ func (b *builder) ref(t *gTerm, order bool) (Expr, error) {
 		r = &ItemRef{Pos: pos, Index: int(n - 1)}
 	case tok.Type == tokString || tok.Type == tokIdent && t.Call == nil:
 		name := nameValue(tok)
+		// Aliases, like column names, ignore case: ORDER BY sIp names
+		// the item aliased sip (an alias is found before a column).
 		for i, it := range items {
-			if it.Alias != "" && it.Alias == name {
-				r = &ItemRef{Pos: pos, Index: i, Alias: name}
+			if it.Alias != "" && strings.EqualFold(it.Alias, name) {
+				r = &ItemRef{Pos: pos, Index: i, Alias: it.Alias}
 				break
 			}
 		}
