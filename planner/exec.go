@@ -43,10 +43,14 @@ type execution struct {
 // Execute runs the plan on db and returns the final result: it is
 // ExecutePartial followed by Finish.
 func (p *Plan) Execute(ctx context.Context, db *columnar.DB) (*Result, error) {
+	var scout *Stats // a threshold top-N's scout that found no bound
 	if spec, ok := p.topkOf(); ok {
 		res, ok, err := p.executeTopK(ctx, db, spec)
 		if ok || err != nil {
 			return res, err
+		}
+		if res != nil {
+			scout = &res.Stats
 		}
 	}
 	part, err := p.ExecutePartial(ctx, db)
@@ -58,7 +62,12 @@ func (p *Plan) Execute(ctx context.Context, db *columnar.DB) (*Result, error) {
 	// not needed to order and project the groups, so their memory goes
 	// before the result's is allocated.
 	part.dropSlots()
-	return p.Finish(part)
+	res, err := p.Finish(part)
+	if err == nil && scout != nil {
+		res.Stats.ChunksRead += scout.ChunksRead
+		res.Stats.BytesRead += scout.BytesRead
+	}
+	return res, err
 }
 
 // ExecutePartial runs the plan on db up to mergeable partial aggregates

@@ -173,7 +173,8 @@ type heapRow struct {
 
 // executeTopK runs p as a threshold top-N. It reports ok false, having
 // read nothing or only the scout, when the blocks or the bound do not
-// allow it; the caller then runs the general path.
+// allow it; the caller then runs the general path. After a scout, the
+// result it returns with ok false holds the scout's statistics only.
 func (p *Plan) executeTopK(ctx context.Context, db *columnar.DB, spec topkSpec) (res *Result, ok bool, err error) {
 	start := time.Now()
 	if db == nil {
@@ -225,7 +226,9 @@ func (p *Plan) executeTopK(ctx context.Context, db *columnar.DB, spec topkSpec) 
 	}
 	flows, bounded := topkBound(kept, e.tk.cut, spec.n)
 	if !bounded || len(flows) > topkMaxFlows {
-		return nil, false, nil
+		// The general path runs next; what the scout read is the
+		// query's too (Execute adds it).
+		return &Result{Stats: scout}, false, nil
 	}
 
 	e.tk.exact, e.tk.flows = true, flows

@@ -297,3 +297,34 @@ func TestTopKExplain(t *testing.T) {
 		}
 	}
 }
+
+// TestTopKFailedBoundCounted: when the bound fails (counts are even: every
+// cutoff is 1), the general path answers, and the scout's reads are
+// counted with its own.
+func TestTopKFailedBoundCounted(t *testing.T) {
+	db := openSmall(t)
+	q := "SELECT sip, dip, dport, proto, count(*) AS n GROUP BY sip, dip, dport, proto ORDER BY n DESC LIMIT 5"
+	p := prepare(t, q, testOptions(t))
+	p.topkKeep = 2
+	res, err := p.Execute(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2 := prepare(t, q, testOptions(t))
+	p2.noTopK = true
+	all, err := p2.Execute(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.TopN {
+		t.Fatal("ran as a threshold top-N although every cutoff is 1")
+	}
+	compareRows(t, q, rowsOf(res), rowsOf(all), distinctItems(p.Statement()), false)
+	if res.Stats.BytesRead != 2*all.Stats.BytesRead || res.Stats.ChunksRead != 2*all.Stats.ChunksRead {
+		t.Errorf("read %d bytes in %d chunks, want the general path's %d in %d twice (scout, then general)",
+			res.Stats.BytesRead, res.Stats.ChunksRead, all.Stats.BytesRead, all.Stats.ChunksRead)
+	}
+	if res.Stats.Groups != all.Stats.Groups {
+		t.Errorf("groups %d, general path %d", res.Stats.Groups, all.Stats.Groups)
+	}
+}
