@@ -505,7 +505,7 @@ func (w *worker) topkExact(root tri, r0, r1 int) error {
 			i = j
 			continue
 		}
-		lo, hi := searchCodes(sip, r0, r1, uint64(sc)), searchCodes(sip, r0, r1, uint64(sc)+1)
+		lo, hi := sip.searchCodesIn(r0, r1, uint64(sc)), sip.searchCodesIn(r0, r1, uint64(sc)+1)
 		if t.spec.group == bySip {
 			rows = appendRun(rows, lo, hi)
 			i = j
@@ -516,8 +516,8 @@ func (w *worker) topkExact(root tri, r0, r1 int) error {
 			if !ok {
 				continue
 			}
-			d0 := searchCodes(dip, lo, hi, uint64(dc))
-			d1 := searchCodes(dip, d0, hi, uint64(dc)+1)
+			d0 := dip.searchCodesIn(lo, hi, uint64(dc))
+			d1 := dip.searchCodesIn(d0, hi, uint64(dc)+1)
 			if t.spec.group == bySipDip {
 				rows = appendRun(rows, d0, d1)
 				continue
@@ -566,18 +566,4 @@ func appendRun(rows []int32, lo, hi int) []int32 {
 		rows = append(rows, int32(r))
 	}
 	return rows
-}
-
-// searchCodes returns the first row in [lo, hi) whose code is >= code,
-// for codes sorted ascending over that range.
-func searchCodes(c *colData, lo, hi int, code uint64) int {
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if c.at(m) < code {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
 }

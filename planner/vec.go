@@ -206,8 +206,11 @@ func popcount(bm []uint64) int {
 
 // searchCodes returns the first row in [0, n) whose code is >= c, for
 // codes sorted ascending.
-func (c *colData) searchCodes(code uint64) int {
-	lo, hi := 0, c.len()
+func (c *colData) searchCodes(code uint64) int { return c.searchCodesIn(0, c.len(), code) }
+
+// searchCodesIn returns the first row in [lo, hi) whose code is >= code,
+// for codes sorted ascending over that range (hi when there is none).
+func (c *colData) searchCodesIn(lo, hi int, code uint64) int {
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if c.at(m) < code {
