@@ -161,17 +161,9 @@ func (w *worker) runBlock(i int) error {
 			}
 		}
 		n := min(batchRows, r1-lo)
-		var sel []int32
-		cnt := n
-		if root == tUnknown {
-			bm := w.eval(p.where, lo, n)
-			if cnt = popcount(bm); cnt == 0 {
-				continue
-			}
-			if cnt < n {
-				w.sel = selFromBits(bm, lo, w.sel)
-				sel = w.sel
-			}
+		sel, cnt := w.batchSel(root, lo, n)
+		if cnt == 0 {
+			continue
 		}
 		w.st.RowsMatched += int64(cnt)
 		w.stamp++

@@ -178,3 +178,18 @@ func (w *worker) sipRange(m *columnar.BlockMeta) (r0, r1 int) {
 	}
 	return r0, r1
 }
+
+// batchSel evaluates the condition over rows [lo, lo+n) and returns the
+// rows that pass (nil when all do) and their count.
+func (w *worker) batchSel(root tri, lo, n int) ([]int32, int) {
+	if root != tUnknown {
+		return nil, n
+	}
+	bm := w.eval(w.p.where, lo, n)
+	cnt := popcount(bm)
+	if cnt == 0 || cnt == n {
+		return nil, cnt
+	}
+	w.sel = selFromBits(bm, lo, w.sel)
+	return w.sel, cnt
+}

@@ -340,21 +340,6 @@ func (w *worker) topkBlock(root tri, r0, r1 int) error {
 	return w.topkScout(root, r0, r1)
 }
 
-// batchSel evaluates the condition over rows [lo, lo+n) and returns the
-// rows that pass (nil when all do) and their count.
-func (w *worker) batchSel(root tri, lo, n int) ([]int32, int) {
-	if root != tUnknown {
-		return nil, n
-	}
-	bm := w.eval(w.p.where, lo, n)
-	cnt := popcount(bm)
-	if cnt == 0 || cnt == n {
-		return nil, cnt
-	}
-	w.sel = selFromBits(bm, lo, w.sel)
-	return w.sel, cnt
-}
-
 // topkScout keeps the block's groups with the largest values and records
 // its cutoff. A flow is a row; a sip's or a sip and dip's rows are a run,
 // summed as they pass.
