@@ -112,6 +112,11 @@ func (p *Plan) topkOf() (topkSpec, bool) {
 	default:
 		return s, false
 	}
+	if s.group == byFlow && a.fn == sql.AggCount {
+		// A flow's count in a block is 1: every cutoff would be 1 and the
+		// bound could never hold.
+		return s, false
+	}
 	s.st, s.n, s.keep = a.st, p.limit, topkKeep(p.limit)
 	if p.topkKeep > 0 {
 		s.keep = p.topkKeep
