@@ -154,28 +154,14 @@ func (w *worker) runBlock(i int) error {
 	if w.e.tk != nil {
 		return w.topkBlock(root, r0, r1)
 	}
-	for lo, b := r0, 0; lo < r1; lo, b = lo+batchRows, b+1 {
-		if b%ctxCheckBatches == ctxCheckBatches-1 {
-			if err := w.ctx.Err(); err != nil {
-				return err
-			}
-		}
-		n := min(batchRows, r1-lo)
-		sel, cnt := w.batchSel(root, lo, n)
-		if cnt == 0 {
-			continue
-		}
-		w.st.RowsMatched += int64(cnt)
-		w.stamp++
-		var err error
+	err := w.eachBatch(root, r0, r1, func(lo, n int, sel []int32, cnt int) error {
 		if p.agg {
-			err = w.aggBatch(lo, n, sel, cnt)
-		} else {
-			err = w.rows.add(w, lo, n, sel, cnt)
+			return w.aggBatch(lo, n, sel, cnt)
 		}
-		if err != nil {
-			return err
-		}
+		return w.rows.add(w, lo, n, sel, cnt)
+	})
+	if err != nil {
+		return err
 	}
 	if w.rows != nil {
 		w.e.limit.done(i, w.rows.blockRows(i))

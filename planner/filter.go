@@ -193,3 +193,27 @@ func (w *worker) batchSel(root tri, lo, n int) ([]int32, int) {
 	w.sel = selFromBits(bm, lo, w.sel)
 	return w.sel, cnt
 }
+
+// eachBatch hands fn each batch of rows [r0, r1) with rows that pass the
+// condition (sel nil when all do), counting them and checking the context
+// every ctxCheckBatches batches; batches without a passing row are skipped.
+func (w *worker) eachBatch(root tri, r0, r1 int, fn func(lo, n int, sel []int32, cnt int) error) error {
+	for lo, b := r0, 0; lo < r1; lo, b = lo+batchRows, b+1 {
+		if b%ctxCheckBatches == ctxCheckBatches-1 {
+			if err := w.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		n := min(batchRows, r1-lo)
+		sel, cnt := w.batchSel(root, lo, n)
+		if cnt == 0 {
+			continue
+		}
+		w.st.RowsMatched += int64(cnt)
+		w.stamp++
+		if err := fn(lo, n, sel, cnt); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -355,19 +355,7 @@ func (w *worker) topkScout(root tri, r0, r1 int) error {
 	h := topHeap{rows: s.heap[:0], keep: t.spec.keep}
 	// The open run: its first row, sum and codes.
 	run, sum, runSip, runDip := int32(-1), uint64(0), uint64(0), uint64(0)
-	for lo, b := r0, 0; lo < r1; lo, b = lo+batchRows, b+1 {
-		if b%ctxCheckBatches == ctxCheckBatches-1 {
-			if err := w.ctx.Err(); err != nil {
-				return err
-			}
-		}
-		n := min(batchRows, r1-lo)
-		sel, cnt := w.batchSel(root, lo, n)
-		if cnt == 0 {
-			continue
-		}
-		w.st.RowsMatched += int64(cnt)
-		w.stamp++
+	err := w.eachBatch(root, r0, r1, func(lo, n int, sel []int32, cnt int) error {
 		vals := w.stateValues(t.spec.st, lo, n, sel, cnt) // nil for count(*)
 		var scodes, dcodes []uint64
 		if g != byFlow {
@@ -403,6 +391,10 @@ func (w *worker) topkScout(root tri, r0, r1 int) error {
 			}
 			run, sum, runSip, runDip = row, v, sc, dc
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if run >= 0 {
 		h.offer(sum, run)
