@@ -18,6 +18,11 @@ type Column struct {
 	ID     ColumnID
 	Values arrow.Array
 	Dict   *Dict // address columns only; nil otherwise
+
+	// Chunks and DiskBytes count the chunk frames read for the column
+	// (values and dictionary parts) and their bytes.
+	Chunks    int
+	DiskBytes int64
 }
 
 // Len returns the number of rows.
@@ -80,12 +85,33 @@ func (c *Column) Addr(i int) [16]byte { return c.Dict.At(int(c.Value(i))) }
 // 16-byte addresses (IPv4 in IPv4-mapped form) in ascending byte order, code
 // i naming the i-th. Because it is sorted, every CIDR prefix is a
 // contiguous range of codes (Range), and a lookup is a binary search.
+//
+// A dictionary read for IPv4 addresses alone (ReadDictV4, or ReadColumnRows
+// for rows that hold IPv4 codes only) may be partial: it then holds the
+// entries of codes [0, Len()), the IPv4 addresses, of a dictionary of
+// Full() entries, and answers Lookup and Range for those codes only (an
+// address outside ::ffff:0:0/96 is not found in it, whether or not the
+// block has it).
 type Dict struct {
-	arr *array.FixedSizeBinary
+	arr  *array.FixedSizeBinary
+	full int // entries of the whole dictionary
+
+	// Chunks and DiskBytes count the chunk frames read for it and their
+	// bytes.
+	Chunks    int
+	DiskBytes int64
 }
 
-// Len returns the number of distinct addresses.
+// Len returns the number of addresses held: all the block's distinct
+// addresses, or for a partial dictionary its IPv4 ones.
 func (d *Dict) Len() int { return d.arr.Len() }
+
+// Full returns the number of distinct addresses of the column in the
+// block, Len() unless the dictionary is partial.
+func (d *Dict) Full() int { return d.full }
+
+// Partial reports whether the dictionary holds the IPv4 entries alone.
+func (d *Dict) Partial() bool { return d.arr.Len() < d.full }
 
 // At returns the address of code i.
 func (d *Dict) At(i int) (a [16]byte) {

@@ -87,7 +87,11 @@ func (e *blockEncoder) nonV4Bytes(d *addrDict) []byte {
 // the other entries r16. Both decode straight into the 16-byte dictionary:
 // the non-IPv4 entries after room for the IPv4 block, then those that sort
 // below it move to the front, then the IPv4 block is expanded into place.
-func (db *DB) readDict2(ctx context.Context, meta *BlockMeta, col ColumnID, r4, r16 *ChunkRef, mem memory.Allocator) (*Dict, error) {
+//
+// With v4only (for a block flagged FlagV4First, whose IPv4 entries are
+// codes [0, n4)) it reads r4 alone, giving a partial dictionary; r4 is nil
+// when the column has no IPv4 entry.
+func (db *DB) readDict2(ctx context.Context, meta *BlockMeta, col ColumnID, r4, r16 *ChunkRef, v4only bool, mem memory.Allocator) (*Dict, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
@@ -97,9 +101,16 @@ func (db *DB) readDict2(ctx context.Context, meta *BlockMeta, col ColumnID, r4, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	n4, n6 := r4.Rows, 0
+	n4, n6 := 0, 0
+	if r4 != nil {
+		n4 = r4.Rows
+	}
 	if r16 != nil {
 		n6 = r16.Rows
+	}
+	full := n4 + n6
+	if v4only {
+		r16, n6 = nil, 0
 	}
 	dec, err := db.decs.get()
 	if err != nil {
@@ -121,27 +132,41 @@ func (db *DB) readDict2(ctx context.Context, meta *BlockMeta, col ColumnID, r4, 
 		nlo = searchAddr(six, n6, &v4MappedLo, false)
 		copy(vals[:16*nlo], six[:16*nlo])
 	}
-	planes := resized(&dec.planes, 4*n4)
-	if err := db.decodePartInto(ctx, meta, r4, dec, mem, planes); err != nil {
-		out.Release()
-		return nil, err
+	if r4 != nil {
+		planes := resized(&dec.planes, 4*n4)
+		if err := db.decodePartInto(ctx, meta, r4, dec, mem, planes); err != nil {
+			out.Release()
+			return nil, err
+		}
+		unsplitV4(vals[16*nlo:], planes, n4)
 	}
-	unsplitV4(vals[16*nlo:], planes, n4)
 	data := array.NewData(addrType, n4+n6, []*memory.Buffer{nil, out}, nil, 0, 0)
 	out.Release()
 	arr := array.NewFixedSizeBinaryData(data)
 	data.Release()
+	d := &Dict{arr: arr, full: full}
+	for _, r := range [...]*ChunkRef{r4, r16} {
+		if r != nil {
+			d.Chunks++
+			d.DiskBytes += r.Length
+		}
+	}
+	if v4only {
+		return d, nil // the 16-byte part, unread, is checked by Check
+	}
 	if lo, hi := v4Span(vals, n4+n6); hi-lo != n4 {
 		// The 16-byte part holds IPv4-mapped entries: codes would not
 		// match the writer's. Only a damaged or foreign store does this.
 		arr.Release()
-		off := r4.Offset
+		off := int64(-1)
 		if r16 != nil {
 			off = r16.Offset
+		} else if r4 != nil {
+			off = r4.Offset
 		}
 		return nil, corruptf(path, off, "block %q@%d: %s dictionary: %d IPv4-mapped addresses in its %s part", meta.Iface, meta.Start, col, hi-lo-n4, PartDict)
 	}
-	return &Dict{arr: arr}, nil
+	return d, nil
 }
 
 // decodePartInto reads the chunk ref of meta's block and decodes its
@@ -157,8 +182,9 @@ func (db *DB) decodePartInto(ctx context.Context, meta *BlockMeta, ref *ChunkRef
 
 // checkDictParts checks, for a version 2 block, that the reassembled
 // dictionary d of col holds exactly as many IPv4-mapped entries as its
-// PartDict4 chunk: a 16-byte part with IPv4-mapped entries would sort
-// differently from what the writer coded.
+// PartDict4 chunk (a 16-byte part with IPv4-mapped entries would sort
+// differently from what the writer coded), and that they come first when
+// the block is flagged FlagV4First.
 func checkDictParts(m *BlockMeta, col ColumnID, d *Dict) error {
 	if m.version() < 2 {
 		return nil
@@ -167,8 +193,12 @@ func checkDictParts(m *BlockMeta, col ColumnID, d *Dict) error {
 	if r, ok := m.Chunk(col, PartDict4); ok {
 		n4 = r.Rows
 	}
-	if lo, hi := v4Span(dictBytes(d.arr), d.Len()); hi-lo != n4 {
+	lo, hi := v4Span(dictBytes(d.arr), d.Len())
+	if hi-lo != n4 {
 		return fmt.Errorf("%s dictionary has %d IPv4-mapped addresses, its %s part %d", col, hi-lo, PartDict4, n4)
+	}
+	if m.Flags&FlagV4First != 0 && lo != 0 {
+		return fmt.Errorf("flags say IPv4 codes come first, but %d %s dictionary entries sort below ::ffff:0.0.0.0", lo, col)
 	}
 	return nil
 }

@@ -162,6 +162,9 @@ func (e *blockEncoder) encodeBlock(b *Block, m *BlockMeta) {
 	if e.distinctFlows(b) {
 		flags |= FlagDistinct
 	}
+	if e.sip.v4lo == 0 && e.dip.v4lo == 0 {
+		flags |= FlagV4First
+	}
 	*m = BlockMeta{
 		Iface: b.Iface, Start: b.Start, End: b.End, Rows: n, Flags: flags,
 		SIPDistinct: len(e.sip.values), DIPDistinct: len(e.dip.values),

@@ -160,7 +160,7 @@ func TestGoldenFormat(t *testing.T) {
 	}
 	fmt.Fprintf(&w, "\n## index value blocks/eth0/<start>\n")
 	fields := []field{
-		{"version", 1}, {"flags (1 = rows sorted by sip, dip; 2 = each flow once)", 1}, {"chunk count", 1}, {"reserved", 1}, {"rows", 4},
+		{"version", 1}, {"flags (1 = rows sorted by sip, dip; 2 = each flow once; 4 = IPv4 codes first)", 1}, {"chunk count", 1}, {"reserved", 1}, {"rows", 4},
 		{"start", 8}, {"end", 8}, {"distinct sip", 4}, {"distinct dip", 4}, {"min dport", 2}, {"max dport", 2},
 		{"min proto", 1}, {"max proto", 1}, {"reserved", 2}, {"bytes_in", 8}, {"bytes_out", 8}, {"packets_in", 8},
 		{"packets_out", 8}, {"non_ip", 8}, {"parse_errors", 8},

@@ -59,8 +59,17 @@ const FlagSorted BlockFlags = 1
 // holds; a block without it may repeat a flow.
 const FlagDistinct BlockFlags = 2
 
+// FlagV4First says, of a version 2 block, that neither address dictionary
+// has an entry below ::ffff:0.0.0.0 (only ::, ::1 and the deprecated
+// IPv4-compatible addresses sort there): the IPv4 addresses, if any, have
+// codes [0, n4), n4 being the rows of the column's PartDict4 chunk. A
+// reader that needs IPv4 entries only then reads that chunk alone, not the
+// 16-byte part (ReadDictV4, and ReadColumnRows when the rows it is asked
+// for all hold IPv4 codes). The writer sets it when it holds.
+const FlagV4First BlockFlags = 4
+
 // knownFlags are the flags this version reads.
-const knownFlags = FlagSorted | FlagDistinct
+const knownFlags = FlagSorted | FlagDistinct | FlagV4First
 
 // Chunk returns the reference of the chunk holding part p of column c. In a
 // version 2 block a dictionary part with no entries has no chunk.
@@ -71,6 +80,18 @@ func (m *BlockMeta) Chunk(c ColumnID, p Part) (ChunkRef, bool) {
 		}
 	}
 	return ChunkRef{}, false
+}
+
+// V4Codes reports whether the IPv4 addresses of address column c have
+// codes [0, n) and can be read alone (FlagV4First), and n.
+func (m *BlockMeta) V4Codes(c ColumnID) (n int, ok bool) {
+	if m.Flags&FlagV4First == 0 || m.version() < 2 {
+		return 0, false
+	}
+	if r, ok := m.Chunk(c, PartDict4); ok {
+		n = r.Rows
+	}
+	return n, true
 }
 
 // Bytes returns BytesIn + BytesOut.
@@ -176,6 +197,9 @@ func (m *BlockMeta) Unmarshal(src []byte) error {
 	m.Flags = BlockFlags(src[1])
 	if m.Flags&^knownFlags != 0 {
 		return fmt.Errorf("block entry: unknown flags %#x", m.Flags)
+	}
+	if m.Flags&FlagV4First != 0 && m.Version < 2 {
+		return fmt.Errorf("block entry: flag %#x of a version %d entry, which has no IPv4 dictionary part", FlagV4First, m.Version)
 	}
 	m.Rows = int(d.u32())
 	m.Start, m.End = int64(d.u64()), int64(d.u64())

@@ -215,15 +215,45 @@ func (db *DB) Summary(ctx context.Context) ([]IfaceSummary, error) {
 // file and offset; other blocks remain readable. An empty block gives an
 // empty column.
 func (db *DB) ReadColumn(ctx context.Context, meta *BlockMeta, col ColumnID, mem memory.Allocator) (*Column, error) {
-	return db.ReadColumnRows(ctx, meta, col, 0, meta.Rows, mem)
+	return db.readColumn(ctx, meta, col, 0, meta.Rows, dictWhole, mem)
 }
+
+// dictMode says how much of an address column's dictionary readColumn
+// reads.
+type dictMode uint8
+
+const (
+	dictWhole dictMode = iota // the whole dictionary
+	dictRows                  // the IPv4 part when the rows used hold IPv4 codes only
+	dictV4                    // the IPv4 part (ReadColumnV4)
+)
 
 // ReadColumnRows is ReadColumn for a caller that uses only rows [lo, hi)
 // of the block (a run of rows sorted by sip, say): the column has all the
 // block's rows, but those outside [lo, hi) may hold any value. Counters
 // stored byte-stream-split are then reassembled for those rows only, and
 // only the codes of those rows are checked against the dictionary.
+//
+// In a block flagged FlagV4First, an address column whose rows [lo, hi)
+// all hold IPv4 codes gets a partial dictionary (Dict.Partial): its IPv4
+// part alone, read without the 16-byte part.
 func (db *DB) ReadColumnRows(ctx context.Context, meta *BlockMeta, col ColumnID, lo, hi int, mem memory.Allocator) (*Column, error) {
+	return db.readColumn(ctx, meta, col, lo, hi, dictRows, mem)
+}
+
+// ReadColumnV4 is ReadColumn for a caller that needs the addresses of
+// IPv4 codes only: a filter whose address conditions on col all lie in
+// ::ffff:0:0/96, whose truth on any other address is false, so the codes
+// alone decide it. In a block flagged FlagV4First the dictionary is then
+// partial (its IPv4 part, see Dict), and codes are checked against the
+// size of the whole dictionary; in other blocks it is ReadColumn.
+func (db *DB) ReadColumnV4(ctx context.Context, meta *BlockMeta, col ColumnID, mem memory.Allocator) (*Column, error) {
+	return db.readColumn(ctx, meta, col, 0, meta.Rows, dictV4, mem)
+}
+
+// readColumn reads rows [lo, hi) of a column with as much of its
+// dictionary as mode says.
+func (db *DB) readColumn(ctx context.Context, meta *BlockMeta, col ColumnID, lo, hi int, mode dictMode, mem memory.Allocator) (*Column, error) {
 	if lo < 0 || hi < lo || hi > meta.Rows {
 		return nil, fmt.Errorf("columnar: read %s of block %q@%d: rows [%d, %d) outside [0, %d)", col, meta.Iface, meta.Start, lo, hi, meta.Rows)
 	}
@@ -232,22 +262,40 @@ func (db *DB) ReadColumnRows(ctx context.Context, meta *BlockMeta, col ColumnID,
 	}
 	c := &Column{ID: col}
 	var err error
-	if col.IsAddr() {
-		if c.Dict, err = db.ReadDict(ctx, meta, col, mem); err != nil {
-			return nil, err
-		}
-	}
 	if c.Values, err = db.readPartRows(ctx, meta, col, PartValues, mem, lo, hi); err != nil {
-		c.Release()
 		return nil, err
+	}
+	if ref, ok := meta.Chunk(col, PartValues); ok {
+		c.Chunks, c.DiskBytes = 1, ref.Length
 	}
 	if n := c.Values.Len(); n != meta.Rows {
 		err := corruptf(db.chunkPath(meta), -1, "block %q@%d: %s has %d rows, index says %d", meta.Iface, meta.Start, col, n, meta.Rows)
 		c.Release()
 		return nil, err
 	}
-	if c.Dict != nil && hi > lo && codesMax(c.Values, lo, hi) >= uint64(c.Dict.Len()) {
-		err := corruptf(db.chunkPath(meta), -1, "block %q@%d: %s code %d beyond dictionary of %d", meta.Iface, meta.Start, col, codesMax(c.Values, lo, hi), c.Dict.Len())
+	if !col.IsAddr() {
+		return c, nil
+	}
+	// The largest code of the rows used decides whether the IPv4 part of
+	// the dictionary is enough, and is checked against the dictionary.
+	used, rows := uint64(0), hi > lo
+	if rows {
+		used = codesMax(c.Values, lo, hi)
+	}
+	n4, flagged := meta.V4Codes(col)
+	partial := flagged && (mode == dictV4 || mode == dictRows && (!rows || used < uint64(n4)))
+	if c.Dict, err = db.readDict(ctx, meta, col, partial, mem); err != nil {
+		c.Release()
+		return nil, err
+	}
+	c.Chunks += c.Dict.Chunks
+	c.DiskBytes += c.Dict.DiskBytes
+	limit := c.Dict.Len()
+	if mode == dictV4 {
+		limit = c.Dict.Full() // codes of other addresses have no entry here
+	}
+	if rows && used >= uint64(limit) {
+		err := corruptf(db.chunkPath(meta), -1, "block %q@%d: %s code %d beyond dictionary of %d", meta.Iface, meta.Start, col, used, limit)
 		c.Release()
 		return nil, err
 	}
@@ -259,15 +307,35 @@ func (db *DB) ReadColumnRows(ctx context.Context, meta *BlockMeta, col ColumnID,
 // It reads the one dictionary chunk of a version 1 block, or the up to two
 // parts of a version 2 block, reassembled into the same 16-byte form.
 func (db *DB) ReadDict(ctx context.Context, meta *BlockMeta, col ColumnID, mem memory.Allocator) (*Dict, error) {
+	return db.readDict(ctx, meta, col, false, mem)
+}
+
+// ReadDictV4 is ReadDict for a caller that looks up IPv4 addresses and
+// prefixes only (in ::ffff:0:0/96): in a block flagged FlagV4First it
+// reads the IPv4 part alone and returns a partial dictionary (see Dict),
+// which answers such lookups as the whole one would.
+func (db *DB) ReadDictV4(ctx context.Context, meta *BlockMeta, col ColumnID, mem memory.Allocator) (*Dict, error) {
+	_, flagged := meta.V4Codes(col)
+	return db.readDict(ctx, meta, col, flagged, mem)
+}
+
+// readDict reads the dictionary of col, its IPv4 part alone when v4only
+// (REQUIRES: then meta.V4Codes(col) holds).
+func (db *DB) readDict(ctx context.Context, meta *BlockMeta, col ColumnID, v4only bool, mem memory.Allocator) (*Dict, error) {
 	if !col.IsAddr() {
 		return nil, fmt.Errorf("%w: %s has no dictionary", ErrUnknownColumn, col)
 	}
-	if r4, ok := meta.Chunk(col, PartDict4); ok && meta.Rows > 0 {
-		var r16 *ChunkRef
-		if r, ok := meta.Chunk(col, PartDict); ok {
-			r16 = &r
+	r4, has4 := meta.Chunk(col, PartDict4)
+	var r16 *ChunkRef
+	if r, ok := meta.Chunk(col, PartDict); ok {
+		r16 = &r
+	}
+	if (has4 || v4only) && meta.Rows > 0 {
+		var p4 *ChunkRef
+		if has4 {
+			p4 = &r4
 		}
-		return db.readDict2(ctx, meta, col, &r4, r16, mem)
+		return db.readDict2(ctx, meta, col, p4, r16, v4only, mem)
 	}
 	arr, err := db.readPart(ctx, meta, col, PartDict, mem)
 	if err != nil {
@@ -278,7 +346,11 @@ func (db *DB) ReadDict(ctx context.Context, meta *BlockMeta, col ColumnID, mem m
 		arr.Release()
 		return nil, corruptf(db.chunkPath(meta), -1, "block %q@%d: %s dictionary decoded as %s", meta.Iface, meta.Start, col, arr.DataType())
 	}
-	return &Dict{arr: fsb}, nil
+	d := &Dict{arr: fsb, full: fsb.Len()}
+	if r16 != nil && meta.Rows > 0 {
+		d.Chunks, d.DiskBytes = 1, r16.Length
+	}
+	return d, nil
 }
 
 func (db *DB) chunkPath(meta *BlockMeta) string { return filepath.Join(db.dir, meta.File) }

@@ -3,6 +3,7 @@ package columnar_test
 import (
 	"context"
 	"math/rand/v2"
+	"net/netip"
 	"reflect"
 	"slices"
 	"testing"
@@ -191,6 +192,15 @@ func TestPruningMetadata(t *testing.T) {
 	}
 	if len(seen) == b.Len() {
 		flags |= columnar.FlagDistinct
+	}
+	v4First := true // no address sorts below ::ffff:0.0.0.0
+	for _, a := range slices.Concat(b.SIP, b.DIP) {
+		if slices.Compare(a[:], netip.MustParseAddr("::ffff:0.0.0.0").AsSlice()) < 0 {
+			v4First = false
+		}
+	}
+	if v4First {
+		flags |= columnar.FlagV4First
 	}
 	want := columnar.BlockMeta{
 		Iface: "eth0", Start: t0, End: t0 + 300, Rows: 2000, Version: columnar.FormatVersion, Flags: flags,

@@ -209,9 +209,15 @@ func chunkCost(m *columnar.BlockMeta, id columnar.ColumnID, part columnar.Part) 
 
 // dictCost is chunkCost for the dictionary of an address column: the
 // chunks of its parts (the 16-byte part, and in format v2 the IPv4 part)
-// and the 16-byte entries they decode to.
-func dictCost(m *columnar.BlockMeta, id columnar.ColumnID) (disk, mem int64, chunks int) {
-	for _, part := range []columnar.Part{columnar.PartDict, columnar.PartDict4} {
+// and the 16-byte entries they decode to. With v4 (the query needs IPv4
+// entries only, Plan.v4) a block flagged columnar.FlagV4First is read
+// for its IPv4 part alone.
+func dictCost(m *columnar.BlockMeta, id columnar.ColumnID, v4 bool) (disk, mem int64, chunks int) {
+	parts := []columnar.Part{columnar.PartDict, columnar.PartDict4}
+	if _, ok := m.V4Codes(id); ok && v4 {
+		parts = parts[1:]
+	}
+	for _, part := range parts {
 		if ref, ok := m.Chunk(id, part); ok {
 			disk += ref.Length
 			mem += ref.Length + 16*int64(ref.Rows)
@@ -225,17 +231,21 @@ func dictCost(m *columnar.BlockMeta, id columnar.ColumnID) (disk, mem int64, chu
 // translates the address leaves on them into code spans.
 func (w *worker) probeDicts(m *columnar.BlockMeta, dc colSet) error {
 	for _, id := range dc.ids() {
-		disk, mem, chunks := dictCost(m, id)
+		_, mem, _ := dictCost(m, id, w.p.v4.has(id))
 		if err := w.e.bud.reserve(mem, "a dictionary chunk"); err != nil {
 			return err
 		}
-		d, err := w.e.db.ReadDict(w.ctx, m, id, w.pool)
+		read := w.e.db.ReadDict
+		if w.p.v4.has(id) {
+			read = w.e.db.ReadDictV4
+		}
+		d, err := read(w.ctx, m, id, w.pool)
 		if err != nil {
 			w.e.bud.release(mem)
 			return fmt.Errorf("planner: block %s@%d: %w", m.Iface, m.Start, err)
 		}
-		w.st.ChunksRead += chunks
-		w.st.BytesRead += disk
+		w.st.ChunksRead += d.Chunks
+		w.st.BytesRead += d.DiskBytes
 		w.colsRead |= 1 << id
 		for _, l := range w.p.leaves {
 			if l.kind == lkAddr && storedOf(l.col)[0] == id {
@@ -296,22 +306,27 @@ func (w *worker) readColumnRows(m *columnar.BlockMeta, need colSet, lo, hi int) 
 		if w.cols[id].w != 0 {
 			continue // read for the dictionary decision
 		}
-		disk, mem, _ := chunkCost(m, id, columnar.PartValues)
-		chunks := 1
+		_, mem, _ := chunkCost(m, id, columnar.PartValues)
 		if id.IsAddr() {
-			d, x, n := dictCost(m, id)
-			disk, mem, chunks = disk+d, mem+x, chunks+n
+			_, x, _ := dictCost(m, id, w.p.v4.has(id))
+			mem += x
 		}
 		if err := w.e.bud.reserve(mem, "column chunks"); err != nil {
 			return err
 		}
 		w.held += mem
-		col, err := w.e.db.ReadColumnRows(w.ctx, m, id, lo, hi, w.pool)
+		var col *columnar.Column
+		var err error
+		if w.p.v4.has(id) {
+			col, err = w.e.db.ReadColumnV4(w.ctx, m, id, w.pool)
+		} else {
+			col, err = w.e.db.ReadColumnRows(w.ctx, m, id, lo, hi, w.pool)
+		}
 		if err != nil {
 			return fmt.Errorf("planner: block %s@%d: %w", m.Iface, m.Start, err)
 		}
-		w.st.ChunksRead += chunks
-		w.st.BytesRead += disk
+		w.st.ChunksRead += col.Chunks
+		w.st.BytesRead += col.DiskBytes
 		w.colsRead |= 1 << id
 		if err := w.cols[id].set(col); err != nil {
 			col.Release()

@@ -157,7 +157,10 @@ func (p *Plan) columnsText() string {
 	filter := rowColumnsAll(p.where, 0)
 	for _, id := range (p.static | filter).ids() {
 		s := id.String()
-		if id.IsAddr() {
+		switch {
+		case p.v4.has(id):
+			s += " (IPv4 dict+codes)"
+		case id.IsAddr():
 			s += " (dict+codes)"
 		}
 		if !p.static.has(id) {

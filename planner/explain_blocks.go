@@ -84,7 +84,7 @@ func (p *Plan) explainBlocks(ctx context.Context, db *columnar.DB) (explainStats
 				st.BytesRead += disk
 			}
 			if id.IsAddr() {
-				disk, _, n := dictCost(m, id)
+				disk, _, n := dictCost(m, id, p.v4.has(id))
 				st.ChunksRead += n
 				st.BytesRead += disk
 			}

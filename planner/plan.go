@@ -34,6 +34,7 @@ type Plan struct {
 	layout    keyLayout
 	varKeys   []int  // keys that vary within a block (not time, iface, host)
 	static    colSet // stored columns keys and aggregates read
+	v4        colSet // address columns read for IPv4 conditions alone (v4Only)
 	fromStats bool   // blocks without a row filter are answered from statistics
 	splitAt   int    // groups past which hash tables are partitioned (tests lower it)
 	noTopK    bool   // never run as a threshold top-N (tests compare the two paths)
@@ -161,7 +162,33 @@ func Prepare(stmt *sql.Select, opts *Options) (*Plan, error) {
 			p.static.add(s.col)
 		}
 	}
+	p.v4 = p.v4Only()
 	return p, nil
+}
+
+// v4Span is the IPv4-mapped addresses, where IPv4 conditions lie.
+var v4Span = span{lo: u128{0, 0xffff << 32}, hi: u128{0, 0xffff<<32 | 0xffffffff}}
+
+// v4Only returns the address columns the query reads for conditions on
+// IPv4 addresses alone: every leaf on the column is an address set within
+// ::ffff:0:0/96, and no key or aggregate reads it. Such a condition is
+// false for any other address, so a block's codes decide it from the IPv4
+// part of the dictionary (columnar.ReadDictV4, ReadColumnV4).
+func (p *Plan) v4Only() colSet {
+	var ok, other colSet
+	for _, l := range p.leaves {
+		var s colSet
+		s.add(l.col)
+		if l.kind == lkCols {
+			s.add(l.col2)
+		}
+		if l.kind == lkAddr && l.addrs.within(v4Span) {
+			ok |= s
+		} else {
+			other |= s
+		}
+	}
+	return ok &^ other &^ p.static
 }
 
 func (p *Plan) planAgg() {

@@ -218,11 +218,15 @@ func TestRandomQueries(t *testing.T) {
 	if testing.Short() {
 		n = 100
 	}
+	v4 := 0 // queries that read an IPv4 dictionary part alone
 	for i := range n {
 		q := g.query()
 		opts := testOptions(t)
 		opts.Parallelism = 1 + i%3
 		p := prepare(t, q, opts)
+		if p.v4 != 0 {
+			v4++
+		}
 		if i%2 == 1 {
 			p.splitAt = 1 + i%40 // exercise partitioned tables and buffered flushes
 		}
@@ -234,5 +238,9 @@ func TestRandomQueries(t *testing.T) {
 		want := slowQuery(stmt, rows, testNow)
 		unordered := isAggQuery(stmt) && len(stmt.OrderBy) == 0 && stmt.Limit == nil
 		compareRows(t, q, rowsOf(res), want, distinctItems(stmt), unordered)
+	}
+	t.Logf("%d of %d queries read IPv4 dictionary parts alone", v4, n)
+	if v4 < n/20 {
+		t.Errorf("only %d of %d queries read IPv4 dictionary parts alone", v4, n)
 	}
 }

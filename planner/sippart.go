@@ -92,7 +92,7 @@ func (e *execution) sipPartition(ctx context.Context, minBlocks int) (*sipPlan, 
 	for i := step / 2; i < len(e.cands); i += step {
 		m := &e.cands[i]
 		_, mem, _ := chunkCost(m, columnar.ColSIP, columnar.PartValues)
-		_, dmem, _ := dictCost(m, columnar.ColSIP)
+		_, dmem, _ := dictCost(m, columnar.ColSIP, false)
 		if err := e.bud.reserve(mem+dmem, "the sip sample"); err != nil {
 			return nil, err
 		}

@@ -67,6 +67,16 @@ type span struct{ lo, hi u128 }
 // spanSet is a sorted list of disjoint, non-adjacent spans.
 type spanSet []span
 
+// within reports whether every span of s lies inside w.
+func (s spanSet) within(w span) bool {
+	for _, x := range s {
+		if x.lo.less(w.lo) || w.hi.less(x.hi) {
+			return false
+		}
+	}
+	return true
+}
+
 // normalize sorts and merges overlapping or adjacent spans.
 func normalize(s spanSet) spanSet {
 	slices.SortFunc(s, func(a, b span) int {
