@@ -2,6 +2,7 @@ package columnar
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -106,6 +107,9 @@ func (d *decompressors) decode(codec Codec, src, dst []byte) error {
 			err = fmt.Errorf("decoded %d bytes, want %d", len(out), size)
 		}
 	case CodecLZ4:
+		if lz4Blocks(src, dst) {
+			break
+		}
 		d.src.Reset(src)
 		d.lz4.Reset(&d.src)
 		if _, err = io.ReadFull(d.lz4, dst); err == nil {
@@ -157,5 +161,56 @@ func (p *decompressorPool) close() {
 		default:
 			return
 		}
+	}
+}
+
+// lz4FrameHeader is the header of every LZ4 frame the store writes
+// (ipcwrite.go): magic, then FLG 0x60 (version 1, independent blocks, no
+// checksums, no content size), BD 0x40 (64 KiB blocks), and the header
+// checksum byte of those two.
+var lz4FrameHeader = [7]byte{0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82}
+
+// lz4MaxBlock is the largest block such a frame holds.
+const lz4MaxBlock = 64 << 10
+
+// lz4Blocks decodes an LZ4 frame of the store's own kind straight into
+// dst, block by block, and reports whether it did: exactly len(dst) bytes
+// in blocks of at most 64 KiB, ended by the end mark at the end of src.
+// Any other frame, and any failure, reports false and leaves the frame to
+// the general streaming reader, which decodes every valid frame and gives
+// the errors, so this fast path never accepts what that reader refuses.
+// It saves the reader's copy of each block through its own buffer.
+func lz4Blocks(src, dst []byte) bool {
+	if len(src) < len(lz4FrameHeader) || [7]byte(src[:7]) != lz4FrameHeader {
+		return false
+	}
+	src = src[7:]
+	for pos := 0; ; {
+		if len(src) < 4 {
+			return false
+		}
+		word := binary.LittleEndian.Uint32(src)
+		src = src[4:]
+		if word == 0 { // end mark
+			return len(src) == 0 && pos == len(dst)
+		}
+		size, raw := int(word&0x7fffffff), word&0x80000000 != 0
+		if size > lz4MaxBlock || size > len(src) {
+			return false
+		}
+		out := dst[pos:min(len(dst), pos+lz4MaxBlock)]
+		if raw {
+			if size > len(out) {
+				return false
+			}
+			pos += copy(out, src[:size])
+		} else {
+			n, err := lz4.UncompressBlock(src[:size], out)
+			if err != nil {
+				return false
+			}
+			pos += n
+		}
+		src = src[size:]
 	}
 }
