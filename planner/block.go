@@ -90,8 +90,14 @@ var errDamaged = errors.New("damaged block")
 func (w *worker) runBlock(i int) error {
 	p, m := w.p, &w.e.cands[i]
 	w.meta, w.block = m, i
-	if w.rows != nil && w.e.limit.skip(i) {
-		return nil
+	if w.rows != nil {
+		if w.e.limit.skip(i) {
+			w.st.PastLimit++
+			return nil
+		}
+		// Every way out records the block's rows (none when pruned or
+		// damaged), or the finished prefix of a LIMIT would stop there.
+		defer func() { w.e.limit.done(i, w.rows.blockRows(i)) }()
 	}
 	env := blockEnv{meta: m, host: w.e.host, level: levelStats, codes: w.codes}
 	root := tTrue
@@ -154,19 +160,12 @@ func (w *worker) runBlock(i int) error {
 	if w.e.tk != nil {
 		return w.topkBlock(root, r0, r1)
 	}
-	err := w.eachBatch(root, r0, r1, func(lo, n int, sel []int32, cnt int) error {
+	return w.eachBatch(root, r0, r1, func(lo, n int, sel []int32, cnt int) error {
 		if p.agg {
 			return w.aggBatch(lo, n, sel, cnt)
 		}
 		return w.rows.add(w, lo, n, sel, cnt)
 	})
-	if err != nil {
-		return err
-	}
-	if w.rows != nil {
-		w.e.limit.done(i, w.rows.blockRows(i))
-	}
-	return nil
 }
 
 // covered widens the time span of the blocks that contributed.

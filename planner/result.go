@@ -137,6 +137,9 @@ type Stats struct {
 	// BlocksDamaged counts blocks skipped because a chunk is damaged; see
 	// Warnings.
 	BlocksDamaged int
+	// PastLimit counts blocks a listing with LIMIT and no ORDER BY did
+	// not read because the blocks before them already held LIMIT rows.
+	PastLimit int
 
 	ChunksRead  int      // column chunks read (dictionaries and values)
 	BytesRead   int64    // bytes of those chunks on disk
@@ -184,6 +187,7 @@ func (s *Stats) add(o *Stats) {
 	s.PrunedStats += o.PrunedStats
 	s.PrunedDict += o.PrunedDict
 	s.BlocksDamaged += o.BlocksDamaged
+	s.PastLimit += o.PastLimit
 	s.ChunksRead += o.ChunksRead
 	s.BytesRead += o.BytesRead
 	s.ColumnsRead = mergeColumnNames(s.ColumnsRead, o.ColumnsRead)

@@ -68,6 +68,7 @@ type queryStats struct {
 	PrunedStats     int      `json:"pruned_stats"`
 	PrunedDict      int      `json:"pruned_dict"`
 	BlocksDamaged   int      `json:"blocks_damaged"`
+	PastLimit       int      `json:"past_limit"` // blocks not read: earlier ones held LIMIT rows
 	ChunksRead      int      `json:"chunks_read"`
 	BytesRead       int64    `json:"bytes_read"`
 	ColumnsRead     []string `json:"columns_read"`
@@ -82,7 +83,7 @@ func (a *app) printStats(res *planner.Result, planned, output time.Duration) {
 		PlannerMS: ms(planned), OutputMS: ms(output), Rows: res.NumRows(), Groups: st.Groups, TopN: st.TopN,
 		BlocksTotal: st.BlocksTotal, BlocksRead: st.BlocksRead, BlocksFromStats: st.BlocksFromStats,
 		PrunedTime: st.PrunedTime, PrunedIface: st.PrunedIface, PrunedStats: st.PrunedStats, PrunedDict: st.PrunedDict,
-		BlocksDamaged: st.BlocksDamaged, ChunksRead: st.ChunksRead, BytesRead: st.BytesRead, ColumnsRead: st.ColumnsRead,
+		BlocksDamaged: st.BlocksDamaged, PastLimit: st.PastLimit, ChunksRead: st.ChunksRead, BytesRead: st.BytesRead, ColumnsRead: st.ColumnsRead,
 		RowsScanned: st.RowsScanned, RowsMatched: st.RowsMatched, PeakMemory: st.PeakMemory,
 	}
 	b, err := json.Marshal(qs)

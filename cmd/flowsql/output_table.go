@@ -161,6 +161,9 @@ func footer(res *planner.Result, agg, grouped bool, took time.Duration) []string
 		}
 		l += " (" + strings.Join(why, ", ") + ")"
 	}
+	if st.PastLimit > 0 {
+		l += fmt.Sprintf(", %d not needed (earlier blocks held the LIMIT)", st.PastLimit)
+	}
 	out = append(out, l)
 	scanned := units.Count(uint64(max(st.RowsScanned, 0))) + " rows"
 	if st.RowsScanned == 1 {

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/flowsql/flowsql/columnar"
+	"github.com/flowsql/flowsql/planner"
 	"github.com/flowsql/flowsql/sql"
 )
 
@@ -344,5 +345,19 @@ func TestDemoAsksThePlanner(t *testing.T) {
 		if !strings.Contains(table, want) {
 			t.Errorf("demo table lacks %q:\n%s", want, table)
 		}
+	}
+}
+
+// TestFooterPastLimit: the footer counts the blocks a listing's LIMIT
+// made unnecessary, and says nothing of them when there are none.
+func TestFooterPastLimit(t *testing.T) {
+	res := &planner.Result{Stats: planner.Stats{BlocksTotal: 288, BlocksRead: 9, PrunedDict: 1, PastLimit: 278}}
+	lines := strings.Join(footer(res, false, false, time.Millisecond), "\n")
+	if !strings.Contains(lines, "288 candidates, 9 read, 0 answered from statistics, 1 pruned (dictionary 1), 278 not needed (earlier blocks held the LIMIT)") {
+		t.Errorf("footer:\n%s", lines)
+	}
+	res.Stats.PastLimit = 0
+	if lines := strings.Join(footer(res, false, false, time.Millisecond), "\n"); strings.Contains(lines, "not needed") {
+		t.Errorf("footer without blocks past the limit:\n%s", lines)
 	}
 }
