@@ -96,8 +96,16 @@ func decodeChunkRows(file string, ref *ChunkRef, start int64, buf *memory.Buffer
 		values = memory.SliceBuffer(buf, off+ipcCompressionPrefix, l.size)
 	default:
 		src := buf.Bytes()[off+ipcCompressionPrefix : off+l.valuesLen]
-		if values, err = dec.decompress(h.Codec, src, l.size, mem); err != nil {
-			return nil, &CorruptError{File: file, Offset: ref.Offset, Reason: fmt.Sprintf("chunk %s %s: %s decompression", h.Column, h.Part, h.Codec), Err: err}
+		hi = min(hi, int(h.Rows))
+		lo = min(lo, hi)
+		values = memory.NewResizableBuffer(mem)
+		values.Reserve(l.size + decodeSlack)
+		values.Resize(l.size)
+		if !partLZ4(dec, &h, src, values.Bytes(), lo, hi) {
+			if err := dec.decode(h.Codec, src, values.Bytes()); err != nil {
+				values.Release()
+				return nil, &CorruptError{File: file, Offset: ref.Offset, Reason: fmt.Sprintf("chunk %s %s: %s decompression", h.Column, h.Part, h.Codec), Err: err}
+			}
 		}
 	}
 	data := array.NewData(h.Encoding.DataType(), int(h.Rows), []*memory.Buffer{nil, values}, nil, 0, 0)
@@ -143,8 +151,10 @@ func decodeValues(file string, ref *ChunkRef, h *frameHeader, l *ipcLayout, fram
 			return decompressError(file, ref, h, err)
 		}
 		vals = resized(&dec.scratch, l.size)
-		if err := dec.decode(h.Codec, body, vals); err != nil {
-			return decompressError(file, ref, h, err)
+		if !partLZ4(dec, h, body, vals, lo, hi) {
+			if err := dec.decode(h.Codec, body, vals); err != nil {
+				return decompressError(file, ref, h, err)
+			}
 		}
 	}
 	if split {
@@ -153,6 +163,30 @@ func decodeValues(file string, ref *ChunkRef, h *frameHeader, l *ipcLayout, fram
 		copy(dst, vals)
 	}
 	return nil
+}
+
+// partLZ4 decodes, of the LZ4 values buffer body of a chunk whose rows
+// [lo, hi) are wanted, only the blocks holding those rows' bytes into
+// vals (in each byte plane for a split encoding), and reports whether it
+// did; false (all rows wanted, another codec, or a frame lz4Ranges
+// declines) leaves the whole buffer to the caller. REQUIRES: 0 <= lo <=
+// hi <= h.Rows; len(vals) is the buffer's size.
+func partLZ4(dec *decompressors, h *frameHeader, body, vals []byte, lo, hi int) bool {
+	n := int(h.Rows)
+	if h.Codec != CodecLZ4 || lo == 0 && hi == n {
+		return false
+	}
+	w := h.Encoding.Width()
+	var ranges [8][2]int
+	r := ranges[:0]
+	if h.Encoding.IsSplit() {
+		for k := range w {
+			r = append(r, [2]int{k*n + lo, k*n + hi})
+		}
+	} else {
+		r = append(r, [2]int{w * lo, w * hi})
+	}
+	return dec.lz4Ranges(body, vals, r)
 }
 
 // decompressError wraps a decompression failure of a chunk, if any, as

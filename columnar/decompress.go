@@ -23,6 +23,8 @@ type decompressors struct {
 	// until they are expanded; scratch a buffer decoded larger than its
 	// values (decompressInto). Neither is kept past one read.
 	planes, scratch []byte
+	// blocks lists the blocks of an LZ4 frame read in part (lz4Ranges).
+	blocks []lz4Block
 }
 
 // resized returns *b resized to n bytes, contents undefined, growing it
@@ -173,6 +175,9 @@ var lz4FrameHeader = [7]byte{0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82}
 // lz4MaxBlock is the largest block such a frame holds.
 const lz4MaxBlock = 64 << 10
 
+// lz4RawBlock flags a block size word whose block is stored uncompressed.
+const lz4RawBlock = 1 << 31
+
 // lz4Blocks decodes an LZ4 frame of the store's own kind straight into
 // dst, block by block, and reports whether it did: exactly len(dst) bytes
 // in blocks of at most 64 KiB, ended by the end mark at the end of src.
@@ -194,7 +199,7 @@ func lz4Blocks(src, dst []byte) bool {
 		if word == 0 { // end mark
 			return len(src) == 0 && pos == len(dst)
 		}
-		size, raw := int(word&0x7fffffff), word&0x80000000 != 0
+		size, raw := int(word&^lz4RawBlock), word&lz4RawBlock != 0
 		if size > lz4MaxBlock || size > len(src) {
 			return false
 		}
@@ -213,4 +218,86 @@ func lz4Blocks(src, dst []byte) bool {
 		}
 		src = src[size:]
 	}
+}
+
+// lz4Block is one block of an LZ4 frame: its bytes in the frame and
+// whether they are stored raw.
+type lz4Block struct {
+	data []byte
+	raw  bool
+}
+
+// lz4Ranges decodes, of an LZ4 frame of the store's kind (see lz4Blocks)
+// holding len(dst) bytes, only the blocks that hold bytes of the ranges
+// [r[0], r[1]), given in ascending order, into their places in dst; the
+// rest of dst is left as it was. It reports false, having perhaps written
+// some of dst, when the frame is of another kind, or its blocks are not
+// all of one power-of-two size but the last (as every frame the store
+// writes is: lz4PageBytes for split counters, 64 KiB otherwise), or a
+// block it decodes is damaged; the caller then decodes the whole frame.
+// Blocks it skips are not checked: Check decodes every block.
+func (d *decompressors) lz4Ranges(src, dst []byte, ranges [][2]int) bool {
+	if len(src) < len(lz4FrameHeader) || [7]byte(src[:7]) != lz4FrameHeader {
+		return false
+	}
+	src = src[7:]
+	blocks := d.blocks[:0]
+	defer func() { d.blocks = blocks[:0] }()
+	for {
+		if len(src) < 4 {
+			return false
+		}
+		word := binary.LittleEndian.Uint32(src)
+		src = src[4:]
+		if word == 0 {
+			break
+		}
+		size := int(word &^ lz4RawBlock)
+		if size > lz4MaxBlock || size > len(src) {
+			return false
+		}
+		blocks = append(blocks, lz4Block{data: src[:size], raw: word&lz4RawBlock != 0})
+		src = src[size:]
+	}
+	if len(src) != 0 || len(blocks) == 0 {
+		return false
+	}
+	// The block size: the power of two that makes as many blocks of
+	// len(dst) bytes as the frame has. One block is the whole frame.
+	page := len(dst)
+	if len(blocks) > 1 {
+		page = 0
+		for p := 1 << 10; p <= lz4MaxBlock; p <<= 1 {
+			if (len(dst)+p-1)/p == len(blocks) {
+				page = p
+				break
+			}
+		}
+		if page == 0 {
+			return false
+		}
+	}
+	next := 0 // blocks below next are decoded
+	for _, r := range ranges {
+		if r[0] >= r[1] {
+			continue
+		}
+		if r[0] < 0 || r[1] > len(dst) {
+			return false
+		}
+		for i := max(next, r[0]/page); i <= (r[1]-1)/page; i++ {
+			out := dst[i*page : min(len(dst), (i+1)*page)]
+			b := blocks[i]
+			if b.raw {
+				if len(b.data) != len(out) {
+					return false
+				}
+				copy(out, b.data)
+			} else if n, err := lz4.UncompressBlock(b.data, out); err != nil || n != len(out) {
+				return false
+			}
+			next = i + 1
+		}
+	}
+	return true
 }

@@ -113,3 +113,89 @@ func BenchmarkLZ4Decode(b *testing.B) {
 		}
 	})
 }
+
+// TestLZ4Ranges: of a frame in blocks of one power-of-two size (the
+// writer's small pages, or pierrec/lz4's 64 KiB), lz4Ranges decodes the
+// blocks holding the wanted ranges, exactly, and leaves the others
+// untouched; it declines frames whose blocks it cannot place.
+func TestLZ4Ranges(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	cw, err := newChunkWriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cw.close()
+	dec, err := newDecompressors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 100, 4096, 5000, 80000, 200000} {
+		data := make([]byte, n)
+		for i := range data {
+			if i%3 == 0 {
+				data[i] = byte(r.Uint32())
+			}
+		}
+		for _, page := range []int{1 << 10, lz4PageBytes, 0} {
+			var frame []byte
+			if page == 0 {
+				frame, page = lz4Frame(t, data), lz4MaxBlock
+			} else if frame, err = cw.appendLZ4Pages(nil, data, page); err != nil {
+				t.Fatal(err)
+			}
+			for range 20 {
+				// Up to four ascending, disjoint ranges.
+				var ranges [][2]int
+				at := 0
+				for range 1 + r.IntN(4) {
+					a := at + r.IntN(n-at+1)
+					b := a + r.IntN(min(n-a, 3*page)+1)
+					ranges = append(ranges, [2]int{a, b})
+					at = b
+				}
+				dst := bytes.Repeat([]byte{0xaa}, n)
+				if !dec.lz4Ranges(frame, dst, ranges) {
+					t.Fatalf("%d bytes in %d-byte blocks, ranges %v: declined", n, page, ranges)
+				}
+				wanted := make([]bool, (n+page-1)/page)
+				for _, rg := range ranges {
+					if !bytes.Equal(dst[rg[0]:rg[1]], data[rg[0]:rg[1]]) {
+						t.Fatalf("%d bytes in %d-byte blocks: range %v decoded wrong", n, page, rg)
+					}
+					for i := rg[0]; i < rg[1]; i++ {
+						wanted[i/page] = true
+					}
+				}
+				for i, w := range wanted {
+					blk := dst[i*page : min(n, (i+1)*page)]
+					if !w && !bytes.Equal(blk, bytes.Repeat([]byte{0xaa}, len(blk))) {
+						t.Fatalf("%d bytes in %d-byte blocks, ranges %v: block %d decoded, not wanted", n, page, ranges, i)
+					}
+				}
+			}
+		}
+	}
+	// Blocks of unequal sizes: 4 KiB, 1 KiB, 4 KiB.
+	data := bytes.Repeat([]byte("flows"), 2000)[:9216]
+	a, _ := cw.appendLZ4Pages(nil, data[:4096], 4096)
+	b, _ := cw.appendLZ4Pages(nil, data[4096:5120], 4096)
+	c, _ := cw.appendLZ4Pages(nil, data[5120:], 4096)
+	odd := append(append(append([]byte(nil), a[:len(a)-4]...), b[7:len(b)-4]...), c[7:]...)
+	if dec.lz4Ranges(odd, make([]byte, len(data)), [][2]int{{8000, 9000}}) {
+		t.Error("a frame of blocks of unequal sizes was decoded in part")
+	}
+	full := make([]byte, len(data))
+	if !lz4Blocks(odd, full) || !bytes.Equal(full, data) {
+		t.Error("the crafted frame is not a valid frame of the data")
+	}
+	good, _ := cw.appendLZ4Pages(nil, data, 4096)
+	for name, bad := range map[string][]byte{
+		"trailing byte": append(append([]byte(nil), good...), 0),
+		"cut short":     good[:len(good)-2],
+		"other header":  append([]byte{0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7}, good[7:]...),
+	} {
+		if dec.lz4Ranges(bad, make([]byte, len(data)), [][2]int{{0, 10}}) {
+			t.Errorf("a frame with a %s was decoded", name)
+		}
+	}
+}
