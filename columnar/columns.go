@@ -78,16 +78,24 @@ const (
 	// PartDict4 (format version 2 on) is the IPv4-mapped entries of an
 	// address column's dictionary, 4 bytes each, byte-stream-split.
 	PartDict4 Part = 2
+	// PartRuns (format version 3 on) replaces the sip codes of a block
+	// whose rows are sorted (FlagSorted): one count per dictionary code,
+	// the number of rows holding it. Sorted codes are those runs, so the
+	// rows of a sip are found from the counts alone (FORMAT.md "Column
+	// encodings").
+	PartRuns Part = 3
 )
 
 // IsDict reports whether p is a part of a dictionary.
 func (p Part) IsDict() bool { return p == PartDict || p == PartDict4 }
 
-// String returns "values", "dict" or "dict4".
+// String returns "values", "dict", "dict4" or "runs".
 func (p Part) String() string {
 	switch p {
 	case PartValues:
 		return "values"
+	case PartRuns:
+		return "runs"
 	case PartDict:
 		return "dict"
 	case PartDict4:

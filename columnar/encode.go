@@ -60,6 +60,9 @@ type blockEncoder struct {
 	// plainCounters makes column return counters as plain integers, as
 	// format version 2 first stored them. For benchmarks only.
 	plainCounters bool
+	// runCounts and runBytes hold the sip runs being encoded (runs).
+	runCounts []uint32
+	runBytes  []byte
 	// damageSplit, in tests, moves the bounds of the IPv4 part of each
 	// dictionary after it is built, to write damaged version 2 blocks.
 	damageSplit func(d *addrDict)
@@ -292,6 +295,8 @@ func (e *blockEncoder) column(b *Block, c ColumnID, p Part) (Encoding, int, []by
 		return EncAddr128, len(d.values) - (d.v4hi - d.v4lo), e.nonV4Bytes(d)
 	}
 	switch {
+	case c == ColSIP && p == PartRuns:
+		return e.runs()
 	case c == ColSIP:
 		return narrowed(e, e.sip.codes, uint64(max(len(e.sip.values)-1, 0)))
 	case c == ColDIP:
@@ -316,6 +321,31 @@ func (e *blockEncoder) column(b *Block, c ColumnID, p Part) (Encoding, int, []by
 	}
 	e.split = appendSplit(e.split[:0], data, enc.Width())
 	return splitEncoding(enc), n, e.split
+}
+
+// runs returns the sip column as PartRuns: the number of rows of each sip
+// code, at the narrowest width that holds the largest. Rows are sorted by
+// sip code, so these counts are the codes, run-length encoded.
+func (e *blockEncoder) runs() (Encoding, int, []byte) {
+	n := len(e.sip.values)
+	e.runCounts = slices.Grow(e.runCounts[:0], n)[:n]
+	clear(e.runCounts)
+	for _, c := range e.sip.codes {
+		e.runCounts[c]++
+	}
+	enc := uintEncoding(uint64(slices.Max(e.runCounts)))
+	e.runBytes = e.runBytes[:0]
+	for _, r := range e.runCounts {
+		switch enc {
+		case EncUint8:
+			e.runBytes = append(e.runBytes, byte(r))
+		case EncUint16:
+			e.runBytes = binary.LittleEndian.AppendUint16(e.runBytes, uint16(r))
+		default:
+			e.runBytes = binary.LittleEndian.AppendUint32(e.runBytes, r)
+		}
+	}
+	return enc, n, e.runBytes
 }
 
 type unsigned interface {

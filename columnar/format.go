@@ -13,7 +13,7 @@ const (
 	// FormatVersion is the version of the data files, chunk frames and index
 	// entries this build writes. Readers accept exactly the versions listed in
 	// supportedVersion.
-	FormatVersion = 2
+	FormatVersion = 3
 	// minFormatVersion is the oldest version this build reads.
 	minFormatVersion = 1
 
@@ -153,7 +153,8 @@ func (h *frameHeader) validate() error {
 	switch {
 	case !h.Column.IsValid():
 		return fmt.Errorf("chunk frame: column id %d out of range 1..%d", h.Column, NumColumns)
-	case h.Part > PartDict4 || (h.Part.IsDict() && !h.Column.IsAddr()) || (h.Part == PartDict4 && h.Version < 2):
+	case h.Part > PartRuns || (h.Part.IsDict() && !h.Column.IsAddr()) || (h.Part == PartDict4 && h.Version < 2) ||
+		(h.Part == PartRuns && (h.Column != ColSIP || h.Version < 3)):
 		return fmt.Errorf("chunk frame: part %d invalid for column %s in format version %d", h.Part, h.Column, h.Version)
 	case !h.Encoding.IsValid():
 		return fmt.Errorf("chunk frame: encoding %d out of range %d..%d", h.Encoding, EncUint8, EncSplit64)

@@ -140,6 +140,35 @@ func TestFormatV2Fixture(t *testing.T) {
 	}
 }
 
+// TestFormatV3Fixture: version 3 stores the sip codes of its sorted blocks
+// as runs, and its fixture holds runs of every width a block of its size
+// takes.
+func TestFormatV3Fixture(t *testing.T) {
+	testFormatFixture(t, 3)
+	db, err := columnar.Open(context.Background(), fixtureDir(3), &columnar.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	runs := 0
+	for _, m := range mustBlocks(t, db, columnar.Selector{}) {
+		if m.Version != 3 {
+			t.Errorf("block %s@%d has version %d", m.Iface, m.Start, m.Version)
+		}
+		_, hasRuns := m.Chunk(columnar.ColSIP, columnar.PartRuns)
+		_, hasValues := m.Chunk(columnar.ColSIP, columnar.PartValues)
+		if m.Rows > 0 && (!hasRuns || hasValues) {
+			t.Errorf("block %s@%d: sip runs %v, values %v", m.Iface, m.Start, hasRuns, hasValues)
+		}
+		if hasRuns {
+			runs++
+		}
+	}
+	if runs == 0 {
+		t.Error("fixture has no sip runs")
+	}
+}
+
 // testFormatFixture reads the frozen fixture of a format version: every
 // block reads as recorded in expected.txt, Check finds nothing, and a
 // read-write Open of a copy repairs nothing and appends a block of the

@@ -59,7 +59,7 @@ const FlagSorted BlockFlags = 1
 // holds; a block without it may repeat a flow.
 const FlagDistinct BlockFlags = 2
 
-// FlagV4First says, of a version 2 block, that neither address dictionary
+// FlagV4First says, of a block of version 2 on, that neither address dictionary
 // has an entry below ::ffff:0.0.0.0 (only ::, ::1 and the deprecated
 // IPv4-compatible addresses sort there): the IPv4 addresses, if any, have
 // codes [0, n4), n4 being the rows of the column's PartDict4 chunk. A
@@ -92,6 +92,22 @@ func (m *BlockMeta) V4Codes(c ColumnID) (n int, ok bool) {
 		n = r.Rows
 	}
 	return n, true
+}
+
+// ValuesChunk returns the chunk holding the rows of column c: its values,
+// or for the sip column of a version 3 block its runs (PartRuns).
+func (m *BlockMeta) ValuesChunk(c ColumnID) (ChunkRef, bool) {
+	if r, ok := m.Chunk(c, PartValues); ok {
+		return r, true
+	}
+	return m.Chunk(c, PartRuns)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Bytes returns BytesIn + BytesOut.
@@ -255,6 +271,10 @@ func (m *BlockMeta) validate() error {
 				return fmt.Errorf("block entry: chunk %d (%s %s) is empty", i, c.Column, c.Part)
 			}
 			dictRows[c.Column] += c.Rows
+		} else if c.Part == PartRuns {
+			if c.Rows != m.SIPDistinct || m.Flags&FlagSorted == 0 {
+				return fmt.Errorf("block entry: chunk %d (%s %s): %d runs for %d addresses, rows sorted %v", i, c.Column, c.Part, c.Rows, m.SIPDistinct, m.Flags&FlagSorted != 0)
+			}
 		} else if c.Rows != m.Rows {
 			return fmt.Errorf("block entry: chunk %d (%s %s): rows %d, want %d", i, c.Column, c.Part, c.Rows, m.Rows)
 		}
@@ -274,8 +294,10 @@ func (m *BlockMeta) validate() error {
 	// parts holding exactly its distinct addresses. With the count limits
 	// above and no duplicates, that accounts for every chunk.
 	for _, id := range Columns() {
-		if _, ok := m.Chunk(id, PartValues); !ok {
-			return fmt.Errorf("block entry: no %s values chunk", id)
+		_, values := m.Chunk(id, PartValues)
+		_, runs := m.Chunk(id, PartRuns)
+		if values == runs {
+			return fmt.Errorf("block entry: %s has %d chunks of values or runs, want 1", id, b2i(values)+b2i(runs))
 		}
 	}
 	for _, d := range [...]struct {

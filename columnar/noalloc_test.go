@@ -29,11 +29,14 @@ func TestNoAllocs(t *testing.T) {
 	d := &Dict{arr: dict}
 	probe, lo, hi := v4addr(10, 0, 2, 7), v4addr(10, 0, 1, 0), v4addr(10, 0, 1, 255)
 
-	m := BlockMeta{Start: 1741600800, End: 1741601100, Rows: 3, SIPDistinct: 2, DIPDistinct: 2}
+	m := BlockMeta{Start: 1741600800, End: 1741601100, Rows: 3, SIPDistinct: 2, DIPDistinct: 2, Flags: FlagSorted}
 	for _, cp := range chunkOrder {
 		enc, rows := EncUint8, 3
-		if cp.part.IsDict() {
+		switch {
+		case cp.part.IsDict():
 			enc, rows = partEncoding(cp.part, 0), 1
+		case cp.part == PartRuns:
+			rows = m.SIPDistinct
 		}
 		m.Chunks = append(m.Chunks, ChunkRef{Column: cp.col, Part: cp.part, Encoding: enc, Rows: rows, Offset: 16, Length: 64})
 	}

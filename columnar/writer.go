@@ -216,13 +216,14 @@ func (w *blockWriter) encode(ctx context.Context) error {
 	return w.advance(stageEncoded)
 }
 
-// chunkOrder is the storage order of a block's chunks (version 2). The two
+// chunkOrder is the storage order of a block's chunks (version 3: sip
+// codes as runs; version 2 stored them as values). The two
 // parts of a dictionary are adjacent.
 var chunkOrder = [maxChunksPerBlock]struct {
 	col  ColumnID
 	part Part
 }{
-	{ColSIP, PartDict4}, {ColSIP, PartDict}, {ColSIP, PartValues},
+	{ColSIP, PartDict4}, {ColSIP, PartDict}, {ColSIP, PartRuns},
 	{ColDIP, PartDict4}, {ColDIP, PartDict}, {ColDIP, PartValues},
 	{ColDPort, PartValues}, {ColProto, PartValues}, {ColBytesIn, PartValues},
 	{ColBytesOut, PartValues}, {ColPacketsIn, PartValues}, {ColPacketsOut, PartValues},

@@ -196,17 +196,23 @@ func (w *worker) damaged(m *columnar.BlockMeta, err error) error {
 	return nil
 }
 
-// chunkCost returns the disk bytes of a column part and the memory
-// reserved for reading it: the frame plus the decoded values.
-func chunkCost(m *columnar.BlockMeta, id columnar.ColumnID, part columnar.Part) (disk, mem int64, ok bool) {
-	ref, ok := m.Chunk(id, part)
+// valuesCost returns the disk bytes of the chunk holding a column's rows
+// (its values, or the sip runs of a format v3 block) and the memory
+// reserved for reading it: the frame plus the decoded values, and for
+// runs the codes they expand to (at most 4 bytes a row).
+func valuesCost(m *columnar.BlockMeta, id columnar.ColumnID) (disk, mem int64, ok bool) {
+	ref, ok := m.ValuesChunk(id)
 	if !ok {
 		return 0, 0, false
 	}
-	return ref.Length, ref.Length + int64(ref.Rows)*int64(ref.Encoding.Width()), true
+	mem = ref.Length + int64(ref.Rows)*int64(ref.Encoding.Width())
+	if ref.Part == columnar.PartRuns {
+		mem += 4 * int64(m.Rows)
+	}
+	return ref.Length, mem, true
 }
 
-// dictCost is chunkCost for the dictionary of an address column: the
+// dictCost is valuesCost for the dictionary of an address column: the
 // chunks of its parts (the 16-byte part, and in format v2 the IPv4 part)
 // and the 16-byte entries they decode to. With v4 (the query needs IPv4
 // entries only, Plan.v4) a block flagged columnar.FlagV4First is read
@@ -305,7 +311,7 @@ func (w *worker) readColumnRows(m *columnar.BlockMeta, need colSet, lo, hi int) 
 		if w.cols[id].w != 0 {
 			continue // read for the dictionary decision
 		}
-		_, mem, _ := chunkCost(m, id, columnar.PartValues)
+		_, mem, _ := valuesCost(m, id)
 		if id.IsAddr() {
 			_, x, _ := dictCost(m, id, w.p.v4.has(id))
 			mem += x

@@ -79,7 +79,7 @@ func (p *Plan) explainBlocks(ctx context.Context, db *columnar.DB) (explainStats
 		}
 		st.BlocksRead++
 		for _, id := range need.ids() {
-			if disk, _, ok := chunkCost(m, id, columnar.PartValues); ok {
+			if disk, _, ok := valuesCost(m, id); ok {
 				st.ChunksRead++
 				st.BytesRead += disk
 			}
