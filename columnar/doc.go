@@ -9,13 +9,14 @@
 //	frame = header <32b: magic, version, column, part, encoding, codec,
 //	        rows, block start, length, crc32c> | Arrow IPC stream | pad to 8
 //
-// A block is ten to twelve chunks: sorted dictionaries (in format v2 an
+// A block is ten to twelve chunks: sorted dictionaries (from format v2 an
 // IPv4 part, byte-stream-split, and a 16-byte part) and codes of sip and
-// dip, then dport, proto and the four counters at their narrowest width
-// (in v2 byte-stream-split when wider than a byte: byte k of value i at
-// k*n + i). Rows are sorted by (sip, dip). Write appends the chunks, fsyncs, then commits the
-// index entry in one transaction (the commit point); Open truncates what a
-// crash left past the committed length.
+// dip (in v3 sip's as runs: rows per code), then dport, proto and the four
+// counters at their narrowest width (from v2 byte-stream-split when wider
+// than a byte: byte k of value i at k*n + i). Rows are sorted by (sip,
+// dip). Write appends the chunks, fsyncs, then commits the index entry in
+// one transaction (the commit point); Open truncates what a crash left
+// past the committed length.
 //
 // One writer process and any number of reader processes share a folder: a
 // read-write Open holds the folder's writer lock (writer.lock, flock) until
