@@ -9,9 +9,10 @@ import (
 )
 
 // TestListingLimitStops: a listing with LIMIT and no ORDER BY stops
-// reading blocks once the blocks before them (in storage order) hold LIMIT
-// rows, also when some of those blocks were pruned by their dictionary or
-// are damaged; the rows are the first LIMIT matches in storage order.
+// reading blocks once finished blocks before them (in storage order) hold
+// LIMIT rows, also when some of those blocks were pruned by their
+// dictionary or are damaged; the rows are the first LIMIT matches in
+// storage order.
 func TestListingLimitStops(t *testing.T) {
 	db := columnartest.Open(t, nil)
 	const blocks = 40
@@ -53,5 +54,28 @@ func TestListingLimitStops(t *testing.T) {
 				t.Errorf("parallelism %d: row %d from block start %d, want block %d", par, i, got, want)
 			}
 		}
+	}
+}
+
+// TestLimitTrackerOutOfOrder: a block is skipped once the finished blocks
+// before it hold LIMIT rows, even while an earlier block is unfinished.
+func TestLimitTrackerOutOfOrder(t *testing.T) {
+	l := &limitTracker{on: true, limit: 7}
+	l.mu.tree = make([]int64, 41)
+	l.done(3, 3)
+	l.done(4, 3)
+	if l.skip(5) || l.skip(9) {
+		t.Fatal("skipped with 6 rows finished")
+	}
+	l.done(1, 0)
+	l.done(5, 3)
+	for i, want := range map[int]bool{0: false, 3: false, 5: false, 6: true, 39: true} {
+		if got := l.skip(i); got != want {
+			t.Errorf("skip(%d) = %v with blocks 3, 4, 5 finished (block 0 not), want %v", i, got, want)
+		}
+	}
+	l.done(0, 3)
+	if !l.skip(5) || l.skip(4) {
+		t.Errorf("with block 0 finished: skip(4) %v, skip(5) %v; want false, true", l.skip(4), l.skip(5))
 	}
 }

@@ -147,26 +147,24 @@ func (s *rowSet) release() {
 }
 
 // limitTracker lets workers skip blocks of a listing with LIMIT and no
-// ORDER BY once earlier blocks (in storage order) already hold LIMIT rows.
-// Blocks are handed out in order, so the finished prefix grows steadily.
+// ORDER BY: block i cannot hold any of the first LIMIT rows (in storage
+// order) once the finished blocks before it hold LIMIT rows, whether or
+// not every block before it has finished; a slow block does not keep the
+// others reading. The finished rows are summed in a Fenwick tree, so each
+// call is O(log blocks).
 type limitTracker struct {
 	on    bool
 	limit int64
 	mu    struct {
 		sync.Mutex
-		rows   []int64 // per block; -1 until done
-		prefix int     // blocks [0, prefix) are done
-		sum    int64   // their rows
+		tree []int64 // Fenwick tree of the rows of finished blocks, 1-based
 	}
 }
 
 func newLimitTracker(p *Plan, blocks int) *limitTracker {
 	l := &limitTracker{on: !p.agg && len(p.order) == 0 && p.limit >= 0, limit: p.limit}
 	if l.on {
-		l.mu.rows = make([]int64, blocks)
-		for i := range l.mu.rows {
-			l.mu.rows[i] = -1
-		}
+		l.mu.tree = make([]int64, blocks+1)
 	}
 	return l
 }
@@ -178,19 +176,21 @@ func (l *limitTracker) skip(i int) bool {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return i >= l.mu.prefix && l.mu.sum >= l.limit
+	var before int64 // rows of the finished blocks [0, i)
+	for j := i; j > 0; j -= j & -j {
+		before += l.mu.tree[j]
+	}
+	return before >= l.limit
 }
 
 // done records that block i gave rows rows.
 func (l *limitTracker) done(i int, rows int64) {
-	if !l.on {
+	if !l.on || rows == 0 {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.mu.rows[i] = rows
-	for l.mu.prefix < len(l.mu.rows) && l.mu.rows[l.mu.prefix] >= 0 {
-		l.mu.sum += l.mu.rows[l.mu.prefix]
-		l.mu.prefix++
+	for j := i + 1; j < len(l.mu.tree); j += j & -j {
+		l.mu.tree[j] += rows
 	}
 }
