@@ -67,12 +67,30 @@ func TestDistinctFlag(t *testing.T) {
 // TestCheckDistinctFlag: a block entry that claims distinct flows over
 // rows that repeat one is reported by Check.
 func TestCheckDistinctFlag(t *testing.T) {
+	dir := storeWithEntry(t, distinctBlock(t0, 40, 17), func(m *columnar.BlockMeta) {
+		if m.Flags&columnar.FlagDistinct != 0 {
+			t.Fatal("the writer flagged a block that repeats a flow")
+		}
+		m.Flags |= columnar.FlagDistinct
+	})
+	db := openNoCheck(t, dir)
+	errs := db.Check(context.Background())
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "repeats (sip, dip, dport, proto)") {
+		t.Errorf("check over a false distinct flag: %v", errs)
+	}
+}
+
+// storeWithEntry writes b alone to a new store, lets edit change its index
+// entry as damage or a bug would (bypassing the writer's checks), and
+// returns the store's folder.
+func storeWithEntry(t *testing.T, b *columnar.Block, edit func(m *columnar.BlockMeta)) string {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := columnar.Open(context.Background(), dir, &columnar.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustWrite(t, db, distinctBlock(t0, 40, 17))
+	mustWrite(t, db, b)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -80,26 +98,19 @@ func TestCheckDistinctFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer bdb.Close()
 	err = bdb.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte("blocks")).Bucket([]byte("eth0"))
-		k, v := b.Cursor().First()
+		bk := tx.Bucket([]byte("blocks")).Bucket([]byte(b.Iface))
+		k, v := bk.Cursor().First()
 		var m columnar.BlockMeta
 		if err := m.Unmarshal(v); err != nil {
 			return err
 		}
-		if m.Flags&columnar.FlagDistinct != 0 {
-			t.Fatal("the writer flagged a block that repeats a flow")
-		}
-		m.Flags |= columnar.FlagDistinct
-		return b.Put(append([]byte(nil), k...), m.AppendTo(nil))
+		edit(&m)
+		return bk.Put(append([]byte(nil), k...), m.AppendTo(nil))
 	})
-	bdb.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	db = openNoCheck(t, dir)
-	errs := db.Check(context.Background())
-	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "repeats (sip, dip, dport, proto)") {
-		t.Errorf("check over a false distinct flag: %v", errs)
-	}
+	return dir
 }

@@ -2,12 +2,10 @@ package columnar_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/flowsql/flowsql/columnar"
-	bolt "go.etcd.io/bbolt"
 )
 
 // mixedBlock is a block whose IPv4 clients talk to IPv4 servers and whose
@@ -185,34 +183,8 @@ func TestPartialDict(t *testing.T) {
 // TestCheckV4FirstFlag: an entry that claims IPv4 codes first over a
 // dictionary with an entry below them is reported by Check.
 func TestCheckV4FirstFlag(t *testing.T) {
-	dir := t.TempDir()
-	db, err := columnar.Open(context.Background(), dir, &columnar.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustWrite(t, db, mixedBlock(t0, true))
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	bdb, err := bolt.Open(filepath.Join(dir, columnar.IndexFileName), 0o644, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = bdb.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte("blocks")).Bucket([]byte("eth0"))
-		k, v := b.Cursor().First()
-		var m columnar.BlockMeta
-		if err := m.Unmarshal(v); err != nil {
-			return err
-		}
-		m.Flags |= columnar.FlagV4First
-		return b.Put(append([]byte(nil), k...), m.AppendTo(nil))
-	})
-	bdb.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db = openNoCheck(t, dir)
+	dir := storeWithEntry(t, mixedBlock(t0, true), func(m *columnar.BlockMeta) { m.Flags |= columnar.FlagV4First })
+	db := openNoCheck(t, dir)
 	errs := db.Check(context.Background())
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "sort below ::ffff:0.0.0.0") {
 		t.Errorf("check over a false IPv4-first flag: %v", errs)
