@@ -23,6 +23,29 @@ type Column struct {
 	// (values and dictionary parts) and their bytes.
 	Chunks    int
 	DiskBytes int64
+
+	runs *runIndex // the runs a v3 sip column was read from, else nil
+}
+
+// CodeRows returns the rows [lo, hi) that hold codes [from, to) of a
+// column read from its runs (the sip column of a format v3 block): a
+// sorted column's codes are runs of rows, so these are all the rows
+// holding those codes. ok is false for other columns; search their codes.
+func (c *Column) CodeRows(from, to int) (lo, hi int, ok bool) {
+	if c.runs == nil {
+		return 0, 0, false
+	}
+	lo, hi = c.runs.rowsOf(from, to)
+	return lo, hi, true
+}
+
+// ExpandRows makes rows [lo, hi) of Values hold their codes, for a column
+// read from its runs (ReadSorted, ReadColumnRows), which holds the codes
+// of the rows it was read for only. Other columns hold every row already.
+func (c *Column) ExpandRows(lo, hi int) {
+	if c.runs != nil {
+		c.runs.expand(max(lo, 0), min(hi, c.runs.rows))
+	}
 }
 
 // Len returns the number of rows.
@@ -37,6 +60,10 @@ func (c *Column) Release() {
 	if c.Dict != nil {
 		c.Dict.Release()
 		c.Dict = nil
+	}
+	if c.runs != nil {
+		c.runs.release()
+		c.runs = nil
 	}
 }
 

@@ -251,6 +251,24 @@ func (db *DB) ReadColumnV4(ctx context.Context, meta *BlockMeta, col ColumnID, m
 	return db.readColumn(ctx, meta, col, 0, meta.Rows, dictV4, mem)
 }
 
+// ReadSorted reads address column col of a block whose rows are sorted by
+// it: the sip column of a FlagSorted block. In a format v3 block it reads
+// the column's runs and expands no codes: CodeRows maps the codes a
+// condition selects to the run of rows holding them, and ExpandRows then
+// writes the codes of the rows the caller goes on to use (any other row
+// may hold any value). In other blocks it is ReadColumn, or ReadColumnV4
+// with v4; with v4 the dictionary is partial as ReadColumnV4's.
+func (db *DB) ReadSorted(ctx context.Context, meta *BlockMeta, col ColumnID, v4 bool, mem memory.Allocator) (*Column, error) {
+	mode := dictWhole
+	if v4 {
+		mode = dictV4
+	}
+	if _, ok := meta.Chunk(col, PartRuns); !ok {
+		return db.readColumn(ctx, meta, col, 0, meta.Rows, mode, mem)
+	}
+	return db.readColumn(ctx, meta, col, 0, 0, mode, mem)
+}
+
 // readColumn reads rows [lo, hi) of a column with as much of its
 // dictionary as mode says.
 func (db *DB) readColumn(ctx context.Context, meta *BlockMeta, col ColumnID, lo, hi int, mode dictMode, mem memory.Allocator) (*Column, error) {
@@ -264,7 +282,7 @@ func (db *DB) readColumn(ctx context.Context, meta *BlockMeta, col ColumnID, lo,
 	var err error
 	ref, sorted := meta.Chunk(col, PartRuns)
 	if sorted = sorted && meta.Rows > 0; sorted {
-		if c.Values, err = db.readRuns(ctx, meta, mem); err != nil {
+		if c.Values, c.runs, err = db.readRuns(ctx, meta, lo, hi, mem); err != nil {
 			return nil, err
 		}
 		c.Chunks, c.DiskBytes = 1, ref.Length
@@ -475,100 +493,180 @@ func maxOf[T uint8 | uint16 | uint32 | uint64](s []T) uint64 {
 	return uint64(max(m0, m1, m2, m3))
 }
 
-// readRuns reads the sip runs of a version 3 block (PartRuns) and returns
-// the codes they encode, at the narrowest width that holds the
-// dictionary's codes. The runs are checked: one per dictionary code, none
-// empty, adding up to the block's rows.
-func (db *DB) readRuns(ctx context.Context, meta *BlockMeta, mem memory.Allocator) (arrow.Array, error) {
+// readRuns reads the sip runs of a version 3 block (PartRuns) into the
+// row where each code's run ends, and returns them with a codes array at
+// the narrowest width that holds the dictionary's codes, of which rows
+// [lo, hi) are expanded (Column.ExpandRows does the others on demand).
+// The runs are checked: one per dictionary code, none empty, adding up to
+// the block's rows.
+func (db *DB) readRuns(ctx context.Context, meta *BlockMeta, lo, hi int, mem memory.Allocator) (arrow.Array, *runIndex, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
 	runs, err := db.readPart(ctx, meta, ColSIP, PartRuns, mem)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer runs.Release()
 	enc := uintEncoding(uint64(max(meta.SIPDistinct-1, 0)))
+	ri := &runIndex{buf: memory.NewResizableBuffer(mem), rows: meta.Rows}
+	ri.buf.Resize(4 * runs.Len())
+	ri.ends = arrow.Uint32Traits.CastFromBytes(ri.buf.Bytes())
+	err = runEndsOf(runs, ri.ends, meta.Rows)
+	if err == nil && runs.Len() != meta.SIPDistinct {
+		err = fmt.Errorf("%d runs, want %d", runs.Len(), meta.SIPDistinct)
+	}
+	if err != nil {
+		ri.release()
+		ref, _ := meta.Chunk(ColSIP, PartRuns)
+		return nil, nil, corruptf(db.chunkPath(meta), ref.Offset, "block %q@%d: sip runs: %v", meta.Iface, meta.Start, err)
+	}
 	buf := memory.NewResizableBuffer(mem)
 	buf.Reserve((meta.Rows + runSlack) * enc.Width())
 	buf.Resize(meta.Rows * enc.Width())
-	b := buf.Buf()[:(meta.Rows+runSlack)*enc.Width()] // room for expandRuns' overrun
-	var end int
-	switch enc {
-	case EncUint8:
-		end, err = expandRunsOf(runs, b, meta.Rows)
-	case EncUint16:
-		end, err = expandRunsOf(runs, arrow.Uint16Traits.CastFromBytes(b), meta.Rows)
-	default:
-		end, err = expandRunsOf(runs, arrow.Uint32Traits.CastFromBytes(b), meta.Rows)
-	}
-	if err == nil && (runs.Len() != meta.SIPDistinct || end != meta.Rows) {
-		err = fmt.Errorf("%d runs of %d rows, want %d of %d", runs.Len(), end, meta.SIPDistinct, meta.Rows)
-	}
-	if err != nil {
-		buf.Release()
-		ref, _ := meta.Chunk(ColSIP, PartRuns)
-		return nil, corruptf(db.chunkPath(meta), ref.Offset, "block %q@%d: sip runs: %v", meta.Iface, meta.Start, err)
-	}
+	ri.codes = buf.Buf()[:(meta.Rows+runSlack)*enc.Width()] // room for expandRange's overrun
+	ri.width = enc.Width()
 	data := array.NewData(enc.DataType(), meta.Rows, []*memory.Buffer{nil, buf}, nil, 0, 0)
 	buf.Release()
 	arr := array.MakeFromData(data)
 	data.Release()
-	return arr, nil
+	ri.expand(lo, hi)
+	return arr, ri, nil
 }
 
-// runSlack is the room expandRuns needs past the codes: it writes every
+// runIndex is the sip column of a version 3 block as its runs: ends[k] is
+// the row after the run of code k. The codes array it belongs to holds
+// the codes of rows [have0, have1) only; expand fills in others.
+type runIndex struct {
+	buf          *memory.Buffer // holds ends
+	ends         []uint32
+	codes        []byte // the codes array's buffer, runSlack codes longer
+	width        int    // bytes per code
+	rows         int
+	have0, have1 int
+}
+
+func (r *runIndex) release() {
+	if r.buf != nil {
+		r.buf.Release()
+		r.buf, r.ends = nil, nil
+	}
+}
+
+// rowsOf returns the rows [lo, hi) holding the codes [from, to); for no
+// codes, an empty range where they would be.
+func (r *runIndex) rowsOf(from, to int) (lo, hi int) {
+	from, to = max(from, 0), min(to, len(r.ends))
+	if from >= to {
+		if from > 0 && from <= len(r.ends) {
+			lo = int(r.ends[from-1])
+		} else if from > len(r.ends) {
+			lo = r.rows
+		}
+		return lo, lo
+	}
+	if from > 0 {
+		lo = int(r.ends[from-1])
+	}
+	return lo, int(r.ends[to-1])
+}
+
+// expand writes the codes of rows [lo, hi) unless they are there already.
+func (r *runIndex) expand(lo, hi int) {
+	if lo >= hi || lo >= r.have0 && hi <= r.have1 {
+		return
+	}
+	switch r.width {
+	case 1:
+		expandRange(r.ends, r.codes, lo, hi, r.rows)
+	case 2:
+		expandRange(r.ends, arrow.Uint16Traits.CastFromBytes(r.codes), lo, hi, r.rows)
+	default:
+		expandRange(r.ends, arrow.Uint32Traits.CastFromBytes(r.codes), lo, hi, r.rows)
+	}
+	if r.have0 == r.have1 || hi < r.have0 || lo > r.have1 {
+		r.have0, r.have1 = lo, hi // disjoint: keep the newest range
+	} else {
+		r.have0, r.have1 = min(lo, r.have0), max(hi, r.have1)
+	}
+}
+
+// runSlack is the room expandRange needs past the codes: it writes every
 // run of up to runSlack codes as runSlack stores, which later runs
 // overwrite.
 const runSlack = 8
 
-// expandRunsOf is expandRuns for a runs array of any width.
-func expandRunsOf[C uint8 | uint16 | uint32](runs arrow.Array, codes []C, rows int) (int, error) {
+// runEndsOf is runEnds for a runs array of any width.
+func runEndsOf(runs arrow.Array, ends []uint32, rows int) error {
 	switch r := runs.(type) {
 	case *array.Uint8:
-		return expandRuns(r.Uint8Values(), codes, rows)
+		return runEnds(r.Uint8Values(), ends, rows)
 	case *array.Uint16:
-		return expandRuns(r.Uint16Values(), codes, rows)
+		return runEnds(r.Uint16Values(), ends, rows)
 	case *array.Uint32:
-		return expandRuns(r.Uint32Values(), codes, rows)
+		return runEnds(r.Uint32Values(), ends, rows)
 	}
-	return 0, fmt.Errorf("runs decoded as %s", runs.DataType())
+	return fmt.Errorf("runs decoded as %s", runs.DataType())
 }
 
-// expandRuns writes code i into the rows of run i, codes[:rows] being the
-// rows and codes[rows:] (runSlack values) scratch, and returns the rows
-// the runs add up to, or an error for an empty run, runs past rows, or
-// more runs than codes of type C. Most runs are short (a block's talkers
-// are heavy-tailed), so a run of up to runSlack rows is written as
-// runSlack stores without a loop: branch-free, about 4× faster than a
-// loop over each run's rows.
-func expandRuns[R uint8 | uint16 | uint32, C uint8 | uint16 | uint32](runs []R, codes []C, rows int) (int, error) {
-	if uint64(len(runs)) > uint64(^C(0))+1 {
-		return 0, fmt.Errorf("%d runs exceed the code width", len(runs))
-	}
-	if len(codes) != rows+runSlack {
-		return 0, fmt.Errorf("expand %d rows into %d codes", rows, len(codes))
-	}
+// runEnds writes into ends[i] the row after run i (the sum of runs[:i+1])
+// and checks that no run is empty and that they add up to rows.
+func runEnds[R uint8 | uint16 | uint32](runs []R, ends []uint32, rows int) error {
+	ends = ends[:len(runs)]
 	pos := 0
 	for i, r := range runs {
 		n := int(r)
 		if n == 0 {
-			return 0, fmt.Errorf("run %d is empty", i)
+			return fmt.Errorf("run %d is empty", i)
 		}
 		if n > rows-pos {
-			return 0, fmt.Errorf("runs exceed %d rows", rows)
-		}
-		v := C(i)
-		if n <= runSlack {
-			s := codes[pos : pos+runSlack : pos+runSlack]
-			s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7] = v, v, v, v, v, v, v, v
-		} else {
-			s := codes[pos : pos+n]
-			for j := range s {
-				s[j] = v
-			}
+			return fmt.Errorf("runs exceed %d rows", rows)
 		}
 		pos += n
+		ends[i] = uint32(pos)
 	}
-	return pos, nil
+	if pos != rows {
+		return fmt.Errorf("runs add up to %d rows, want %d", pos, rows)
+	}
+	return nil
+}
+
+// expandRange writes code k into the rows of run k that lie in [lo, hi),
+// given checked run ends adding up to rows; codes has runSlack values of
+// scratch past the rows. When hi is rows, a run of up to runSlack rows is
+// written as runSlack stores without a loop: branch-free, about 4×
+// faster than a loop over each run's rows for a whole block, whose runs
+// are short (a block's talkers are heavy-tailed).
+func expandRange[C uint8 | uint16 | uint32](ends []uint32, codes []C, lo, hi, rows int) {
+	k, _ := slices.BinarySearchFunc(ends, uint32(lo), func(e, row uint32) int {
+		if e <= row {
+			return -1
+		}
+		return 1
+	})
+	pos := lo
+	if hi == rows {
+		for ; k < len(ends); k++ {
+			end, v := int(ends[k]), C(k)
+			if end-pos <= runSlack {
+				s := codes[pos : pos+runSlack : pos+runSlack]
+				s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7] = v, v, v, v, v, v, v, v
+			} else {
+				s := codes[pos:end]
+				for j := range s {
+					s[j] = v
+				}
+			}
+			pos = end
+		}
+		return
+	}
+	for ; pos < hi; k++ {
+		end, v := min(int(ends[k]), hi), C(k)
+		s := codes[pos:end]
+		for j := range s {
+			s[j] = v
+		}
+		pos = end
+	}
 }

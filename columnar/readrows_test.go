@@ -54,3 +54,66 @@ func TestReadColumnRows(t *testing.T) {
 		}
 	}
 }
+
+// TestReadSorted reads the sip column of sorted blocks as runs: the rows
+// CodeRows gives for any codes are exactly those holding them, and the
+// codes ExpandRows writes, range after range, equal ReadColumn's.
+func TestReadSorted(t *testing.T) {
+	db := columnartest.Open(t, nil)
+	r := rand.New(rand.NewPCG(9, 9))
+	const start = 1741564800
+	for i := range 4 {
+		mustWrite(t, db, randomBlock(r, "eth0", start+int64(300*i), 1+r.IntN(3000)))
+	}
+	ctx := context.Background()
+	mem := checkedMem(t)
+	for _, m := range mustBlocks(t, db, columnar.Selector{}) {
+		full, err := db.ReadColumn(ctx, &m, columnar.ColSIP, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs, err := db.ReadSorted(ctx, &m, columnar.ColSIP, false, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runs.Dict.Len() != m.SIPDistinct || runs.Len() != m.Rows {
+			t.Fatalf("dictionary of %d, %d rows; want %d, %d", runs.Dict.Len(), runs.Len(), m.SIPDistinct, m.Rows)
+		}
+		for range 20 {
+			from := r.IntN(m.SIPDistinct + 2)
+			to := from + r.IntN(4)
+			lo, hi, ok := runs.CodeRows(from, to)
+			if !ok {
+				t.Fatal("a v3 sip column has no runs")
+			}
+			for i := range m.Rows {
+				c := int(full.Value(i))
+				if in := c >= from && c < to; in != (i >= lo && i < hi) {
+					t.Fatalf("codes [%d, %d): rows [%d, %d), but row %d holds %d", from, to, lo, hi, i, c)
+				}
+			}
+			runs.ExpandRows(lo, hi)
+			for i := lo; i < hi; i++ {
+				if runs.Value(i) != full.Value(i) {
+					t.Fatalf("codes [%d, %d): row %d = %d, want %d", from, to, i, runs.Value(i), full.Value(i))
+				}
+			}
+		}
+		runs.ExpandRows(0, m.Rows)
+		for i := range m.Rows {
+			if runs.Value(i) != full.Value(i) {
+				t.Fatalf("row %d = %d, want %d", i, runs.Value(i), full.Value(i))
+			}
+		}
+		runs.Release()
+		full.Release()
+		dip, err := db.ReadColumn(ctx, &m, columnar.ColDIP, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := dip.CodeRows(0, 1); ok {
+			t.Error("dip column has runs")
+		}
+		dip.Release()
+	}
+}

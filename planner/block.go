@@ -114,8 +114,10 @@ func (w *worker) runBlock(i int) error {
 			var err error
 			if w.e.dict.probe() {
 				err = w.probeDicts(m, dc)
-			} else if err = w.readColumns(m, dc); err == nil {
-				w.codesFromColumns(dc)
+			} else if err = w.readSorted(m, dc); err == nil {
+				if err = w.readColumns(m, dc&^(1<<columnar.ColSIP)); err == nil {
+					w.codesFromColumns(dc)
+				}
 			}
 			if err != nil {
 				return w.damaged(m, err)
@@ -143,7 +145,7 @@ func (w *worker) runBlock(i int) error {
 		// Rows sorted by sip: read the sip column first, then the others
 		// for the run of rows its condition selects only (counters are
 		// reassembled for those rows alone).
-		if err := w.readColumns(m, 1<<columnar.ColSIP); err != nil {
+		if err := w.readSorted(m, 1<<columnar.ColSIP); err != nil {
 			return w.damaged(m, err)
 		}
 		r0, r1 = w.sipRange(m)
@@ -299,6 +301,24 @@ func (d *dictStats) record(pruned bool) {
 	}
 }
 
+// readSorted reads the sip column, if in need, for its dictionary and
+// the runs of rows of its codes (columnar.ReadSorted): in a sorted block
+// that gives the rows of the sips a condition selects without expanding
+// the codes of the others, which readColumnRows then expands for the rows
+// used. Other blocks read it whole.
+func (w *worker) readSorted(m *columnar.BlockMeta, need colSet) error {
+	id := columnar.ColSIP
+	if !need.has(id) || w.cols[id].w != 0 {
+		return nil
+	}
+	if m.Flags&columnar.FlagSorted == 0 {
+		return w.readColumns(m, 1<<id)
+	}
+	return w.readColumn(m, id, func() (*columnar.Column, error) {
+		return w.e.db.ReadSorted(w.ctx, m, id, w.p.v4.has(id), w.pool)
+	})
+}
+
 // readColumns reads the columns in need, reserving their memory first.
 func (w *worker) readColumns(m *columnar.BlockMeta, need colSet) error {
 	return w.readColumnRows(m, need, 0, m.Rows)
@@ -308,39 +328,50 @@ func (w *worker) readColumns(m *columnar.BlockMeta, need colSet) error {
 // are used: values outside may be missing (columnar.ReadColumnRows).
 func (w *worker) readColumnRows(m *columnar.BlockMeta, need colSet, lo, hi int) error {
 	for _, id := range need.ids() {
-		if w.cols[id].w != 0 {
-			continue // read for the dictionary decision
+		if c := &w.cols[id]; c.w != 0 {
+			// Read for the dictionary decision or the sip range: it may
+			// hold its runs alone.
+			c.col.ExpandRows(lo, hi)
+			continue
 		}
-		_, mem, _ := valuesCost(m, id)
-		if id.IsAddr() {
-			_, x, _ := dictCost(m, id, w.p.v4.has(id))
-			mem += x
-		}
-		if err := w.e.bud.reserve(mem, "column chunks"); err != nil {
+		err := w.readColumn(m, id, func() (*columnar.Column, error) {
+			if w.p.v4.has(id) {
+				return w.e.db.ReadColumnV4(w.ctx, m, id, w.pool)
+			}
+			return w.e.db.ReadColumnRows(w.ctx, m, id, lo, hi, w.pool)
+		})
+		if err != nil {
 			return err
 		}
-		w.held += mem
-		var col *columnar.Column
-		var err error
-		if w.p.v4.has(id) {
-			col, err = w.e.db.ReadColumnV4(w.ctx, m, id, w.pool)
-		} else {
-			col, err = w.e.db.ReadColumnRows(w.ctx, m, id, lo, hi, w.pool)
-		}
-		if err != nil {
-			return fmt.Errorf("planner: block %s@%d: %w", m.Iface, m.Start, err)
-		}
-		w.st.ChunksRead += col.Chunks
-		w.st.BytesRead += col.DiskBytes
-		w.colsRead |= 1 << id
-		if err := w.cols[id].set(col); err != nil {
-			col.Release()
-			return &columnar.CorruptError{File: m.File, Offset: -1, Reason: err.Error()}
-		}
-		if n := w.cols[id].len(); n != m.Rows {
-			return &columnar.CorruptError{File: m.File, Offset: -1,
-				Reason: fmt.Sprintf("block %s@%d: column %s has %d rows, index says %d", m.Iface, m.Start, id, n, m.Rows)}
-		}
+	}
+	return nil
+}
+
+// readColumn reads column id with read, reserving its memory first.
+func (w *worker) readColumn(m *columnar.BlockMeta, id columnar.ColumnID, read func() (*columnar.Column, error)) error {
+	_, mem, _ := valuesCost(m, id)
+	if id.IsAddr() {
+		_, x, _ := dictCost(m, id, w.p.v4.has(id))
+		mem += x
+	}
+	if err := w.e.bud.reserve(mem, "column chunks"); err != nil {
+		return err
+	}
+	w.held += mem
+	col, err := read()
+	if err != nil {
+		return fmt.Errorf("planner: block %s@%d: %w", m.Iface, m.Start, err)
+	}
+	w.st.ChunksRead += col.Chunks
+	w.st.BytesRead += col.DiskBytes
+	w.colsRead |= 1 << id
+	if err := w.cols[id].set(col); err != nil {
+		col.Release()
+		return &columnar.CorruptError{File: m.File, Offset: -1, Reason: err.Error()}
+	}
+	if n := w.cols[id].len(); n != m.Rows {
+		return &columnar.CorruptError{File: m.File, Offset: -1,
+			Reason: fmt.Sprintf("block %s@%d: column %s has %d rows, index says %d", m.Iface, m.Start, id, n, m.Rows)}
 	}
 	return nil
 }

@@ -169,8 +169,11 @@ func (w *worker) sipRange(m *columnar.BlockMeta) (r0, r1 int) {
 			continue
 		}
 		c := &w.cols[columnar.ColSIP]
-		lo := c.searchCodes(cs[0].lo)
-		hi := c.searchCodes(cs[len(cs)-1].hi + 1)
+		lo, hi, ok := c.col.CodeRows(int(cs[0].lo), int(cs[len(cs)-1].hi)+1)
+		if !ok {
+			lo = c.searchCodes(cs[0].lo)
+			hi = c.searchCodes(cs[len(cs)-1].hi + 1)
+		}
 		r0, r1 = max(r0, lo), min(r1, hi)
 	}
 	if r1 < r0 {

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -205,8 +206,14 @@ func popcount(bm []uint64) int {
 }
 
 // searchCodes returns the first row in [0, n) whose code is >= c, for
-// codes sorted ascending.
-func (c *colData) searchCodes(code uint64) int { return c.searchCodesIn(0, c.len(), code) }
+// codes sorted ascending. A column read from its runs answers from them:
+// its codes may be expanded for some rows only.
+func (c *colData) searchCodes(code uint64) int {
+	if lo, _, ok := c.col.CodeRows(int(min(code, math.MaxInt32)), math.MaxInt32); ok {
+		return lo
+	}
+	return c.searchCodesIn(0, c.len(), code)
+}
 
 // searchCodesIn returns the first row in [lo, hi) whose code is >= code,
 // for codes sorted ascending over that range (hi when there is none).
