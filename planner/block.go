@@ -50,6 +50,8 @@ type worker struct {
 	gidMap   [2][]uint32 // sip, dip: dictionary code -> interned id, or noID
 	gidDict  [2][]byte   // sip, dip: the dictionaries gidMap maps
 	dictHash [2][]uint64 // sip, dip: dictionary code -> sketch hash
+	idGroup  []uint32    // Plan.oneAddr: interned id -> group+1 in table, 0 none yet
+	idHeld   int64       // budget bytes of idGroup
 
 	keys   []uint64
 	gids   []uint32

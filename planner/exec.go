@@ -371,6 +371,8 @@ func (w *worker) release() {
 // table or rows.
 func (w *worker) releaseScratch() {
 	w.releaseColumns()
+	w.e.bud.release(w.idHeld)
+	w.idGroup, w.idHeld = nil, 0
 	w.pool.close()
 	if w.bufs != nil {
 		w.e.bud.release(w.bufs.held)

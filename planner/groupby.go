@@ -50,7 +50,13 @@ func (w *worker) aggBatch(lo, n int, sel []int32, cnt int) error {
 	}
 	t := w.table.parts[0]
 	w.gids = resize(w.gids, cnt)
-	if err := t.lookup(w.keys, w.gids); err != nil {
+	var err error
+	if p.oneAddr {
+		err = w.groupsByID(t, p.keys[0].col)
+	} else {
+		err = t.lookup(w.keys, w.gids)
+	}
+	if err != nil {
 		return err
 	}
 	for i := range p.states {
@@ -63,6 +69,50 @@ func (w *worker) aggBatch(lo, n int, sel []int32, cnt int) error {
 		// partitioned table, and buffer rows per partition from now on.
 		return w.goShared()
 	}
+	return nil
+}
+
+// groupsByID finds the groups of a batch whose one key is the address
+// column col (Plan.oneAddr), whose codes values returned last, by the
+// addresses' interned ids: w.idGroup maps an id to its group in the
+// worker's own table once, where hashing each row's key costs a lookup
+// per row. Top talkers repeat their peers block after block, so most rows
+// find their group there.
+func (w *worker) groupsByID(t *groupTable, col sql.Column) error {
+	a := addrIndex(col)
+	ids, codes := w.gidMap[a], w.vcache[col]
+	for i, c := range codes[:len(w.gids)] {
+		id := ids[c]
+		if int(id) >= len(w.idGroup) {
+			if err := w.growIDGroup(int(id) + 1); err != nil {
+				return err
+			}
+		}
+		g := w.idGroup[id]
+		if g == 0 {
+			x, err := t.find(w.keys[i : i+1])
+			if err != nil {
+				return err
+			}
+			g = x + 1
+			w.idGroup[id] = g
+		}
+		w.gids[i] = g - 1
+	}
+	return nil
+}
+
+// growIDGroup makes w.idGroup hold at least n ids, within the budget.
+func (w *worker) growIDGroup(n int) error {
+	n = max(n, 2*len(w.idGroup), 1024)
+	need := 4 * int64(n)
+	if err := w.e.bud.reserve(need-w.idHeld, "the group of each address"); err != nil {
+		return err
+	}
+	w.idHeld = need
+	g := make([]uint32, n)
+	copy(g, w.idGroup)
+	w.idGroup = g
 	return nil
 }
 

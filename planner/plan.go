@@ -33,6 +33,7 @@ type Plan struct {
 
 	layout    keyLayout
 	varKeys   []int  // keys that vary within a block (not time, iface, host)
+	oneAddr   bool   // the one group key is an address: groups found by its interned id
 	static    colSet // stored columns keys and aggregates read
 	v4        colSet // address columns read for IPv4 conditions alone (v4Only)
 	fromStats bool   // blocks without a row filter are answered from statistics
@@ -154,6 +155,7 @@ func Prepare(stmt *sql.Select, opts *Options) (*Plan, error) {
 		}
 	}
 	p.fromStats = p.agg && len(p.varKeys) == 0
+	p.oneAddr = p.agg && len(p.keys) == 1 && len(p.varKeys) == 1 && p.keys[0].typ == TypeAddr && p.layout.nk == 1
 	for _, s := range p.states {
 		p.fromStats = p.fromStats && statsAnswer(s)
 	}
