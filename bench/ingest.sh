@@ -13,7 +13,7 @@ data="${FLOWSQL_TESTDATA:-$(cd .. && pwd)/shared/testdata}/pcap/goprobe_default.
 [ -f "$data" ] || { echo "missing $data (set FLOWSQL_TESTDATA)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-go build -o "$tmp/flowsql" ./cmd/flowsql
+CGO_ENABLED=0 go build -o "$tmp/flowsql" ./cmd/flowsql
 go build -o "$tmp/mkpcap" ./bench/cmd/mkpcap
 "$tmp/mkpcap" -src "$data" -repeat "$repeat" -out "$tmp/big.pcap" >/dev/null
 packets=$("$tmp/mkpcap" -src "$data" -repeat 1 -out "$tmp/one.pcap" | awk '{print $2}')

@@ -29,7 +29,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-go build -o "$tmp/flowsql" ./cmd/flowsql
+CGO_ENABLED=0 go build -o "$tmp/flowsql" ./cmd/flowsql
 go build -o "$tmp/blast" ./bench/cmd/blast
 
 ip netns add "$nsA"; ip netns add "$nsB"

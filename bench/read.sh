@@ -35,7 +35,7 @@ if /usr/bin/time -f %M true >/dev/null 2>&1; then gnutime=/usr/bin/time; else
 fi
 
 bin="$tmp/flowsql"
-go build -o "$bin" ./cmd/flowsql
+CGO_ENABLED=0 go build -o "$bin" ./cmd/flowsql # static, as README installs it
 db="$work/db"
 if [ ! -f "$db/index.db" ]; then
 	echo "== generating the dataset"
