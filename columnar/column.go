@@ -3,9 +3,11 @@ package columnar
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // Column is one column of one block, as read by ReadColumn. Values holds the
@@ -119,9 +121,20 @@ func (c *Column) Addr(i int) [16]byte { return c.Dict.At(int(c.Value(i))) }
 // Full() entries, and answers Lookup and Range for those codes only (an
 // address outside ::ffff:0:0/96 is not found in it, whether or not the
 // block has it).
+//
+// A partial dictionary keeps its entries as the byte planes they are
+// stored in (FORMAT.md, v2 dictionaries) until Array or At asks for
+// 16-byte entries: Lookup and Range search the planes. A Dict is not safe
+// for concurrent use.
 type Dict struct {
-	arr  *array.FixedSizeBinary
-	full int // entries of the whole dictionary
+	arr  *array.FixedSizeBinary // nil until needed when planes hold the entries
+	full int                    // entries of the whole dictionary
+
+	// planes, when not nil, holds the n entries of a partial dictionary
+	// as IPv4 byte planes (byte k of entry i at k·n + i).
+	planes *memory.Buffer
+	n      int
+	mem    memory.Allocator
 
 	// Chunks and DiskBytes count the chunk frames read for it and their
 	// bytes.
@@ -131,34 +144,113 @@ type Dict struct {
 
 // Len returns the number of addresses held: all the block's distinct
 // addresses, or for a partial dictionary its IPv4 ones.
-func (d *Dict) Len() int { return d.arr.Len() }
+func (d *Dict) Len() int {
+	if d.arr == nil {
+		return d.n
+	}
+	return d.arr.Len()
+}
 
 // Full returns the number of distinct addresses of the column in the
 // block, Len() unless the dictionary is partial.
 func (d *Dict) Full() int { return d.full }
 
 // Partial reports whether the dictionary holds the IPv4 entries alone.
-func (d *Dict) Partial() bool { return d.arr.Len() < d.full }
+func (d *Dict) Partial() bool { return d.Len() < d.full }
 
 // At returns the address of code i.
 func (d *Dict) At(i int) (a [16]byte) {
+	if d.arr == nil {
+		a[10], a[11] = 0xff, 0xff
+		binary.BigEndian.PutUint32(a[12:], d.v4At(i))
+		return a
+	}
 	copy(a[:], d.arr.Value(i))
 	return a
 }
 
+// v4At returns entry i of a dictionary held as planes.
+func (d *Dict) v4At(i int) uint32 {
+	p, n := d.planes.Bytes(), d.n
+	return uint32(p[i])<<24 | uint32(p[n+i])<<16 | uint32(p[2*n+i])<<8 | uint32(p[3*n+i])
+}
+
 // Array returns the dictionary as a fixed_size_binary(16) array, valid until
-// Release.
-func (d *Dict) Array() *array.FixedSizeBinary { return d.arr }
+// Release. A dictionary held as planes expands them on the first call.
+func (d *Dict) Array() *array.FixedSizeBinary {
+	if d.arr == nil {
+		buf := memory.NewResizableBuffer(d.mem)
+		buf.Resize(16 * d.n)
+		unsplitV4(buf.Bytes(), d.planes.Bytes(), d.n)
+		data := array.NewData(addrType, d.n, []*memory.Buffer{nil, buf}, nil, 0, 0)
+		buf.Release()
+		d.arr = array.NewFixedSizeBinaryData(data)
+		data.Release()
+	}
+	return d.arr
+}
 
 // Lookup returns the code of addr, if the block has it.
-func (d *Dict) Lookup(addr [16]byte) (uint32, bool) { return LookupAddr(d.arr, addr) }
+func (d *Dict) Lookup(addr [16]byte) (uint32, bool) { return d.lookup(&addr) }
+
+func (d *Dict) lookup(addr *[16]byte) (uint32, bool) {
+	if d.arr != nil || d.planes == nil {
+		return LookupAddr(d.Array(), *addr)
+	}
+	if binary.BigEndian.Uint64(addr[:8]) != 0 || binary.BigEndian.Uint32(addr[8:12]) != 0xffff {
+		return 0, false // not IPv4-mapped: never in a partial dictionary
+	}
+	v := binary.BigEndian.Uint32(addr[12:])
+	i := d.searchV4(uint64(v))
+	if i < d.n && d.v4At(i) == v {
+		return uint32(i), true
+	}
+	return 0, false
+}
 
 // Range returns the codes [from, to) of the addresses a with lo <= a <= hi.
 // For a CIDR prefix pass its first and last address.
 func (d *Dict) Range(lo, hi [16]byte) (from, to int) {
-	vals := dictBytes(d.arr)
-	n := d.arr.Len()
+	if d.arr == nil && d.planes != nil {
+		return d.searchV4(v4Key(&lo)), d.searchV4(v4Key(&hi) + 1)
+	}
+	a := d.Array()
+	vals, n := dictBytes(a), a.Len()
 	return searchAddr(vals, n, &lo, false), searchAddr(vals, n, &hi, true)
+}
+
+// v4Key places a 16-byte address on the line of IPv4 entries: its IPv4
+// value when IPv4-mapped, -1 below ::ffff:0.0.0.0 (an unsigned value
+// that, incremented, is 0) and 2^32 above ::ffff:255.255.255.255, so that
+// searchV4 of the key, or of the key + 1, counts the entries below it or
+// not above it.
+func v4Key(a *[16]byte) uint64 {
+	switch c := compareAddr(a, &v4MappedLo); {
+	case c < 0:
+		return math.MaxUint64
+	case compareAddr(a, &v4MappedHi) > 0:
+		return 1 << 32
+	}
+	return uint64(binary.BigEndian.Uint32(a[12:]))
+}
+
+// searchV4 returns the first entry of a dictionary held as planes whose
+// value is >= v, n when none is; v = MaxUint64 (v4Key below every IPv4
+// address) gives 0.
+func (d *Dict) searchV4(v uint64) int {
+	if v == math.MaxUint64 {
+		return 0
+	}
+	lo, hi := 0, d.n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if uint64(d.v4At(m)) < v {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // Release frees the dictionary.
@@ -166,6 +258,10 @@ func (d *Dict) Release() {
 	if d.arr != nil {
 		d.arr.Release()
 		d.arr = nil
+	}
+	if d.planes != nil {
+		d.planes.Release()
+		d.planes = nil
 	}
 }
 

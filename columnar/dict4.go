@@ -117,6 +117,18 @@ func (db *DB) readDict2(ctx context.Context, meta *BlockMeta, col ColumnID, r4, 
 		return nil, err
 	}
 	defer db.decs.put(dec)
+	if v4only && r4 != nil {
+		// Kept as planes: Lookup and Range search them, and Array
+		// expands them only for a caller that needs 16-byte entries.
+		planes := memory.NewResizableBuffer(mem)
+		planes.Reserve(4*n4 + decodeSlack)
+		planes.Resize(4 * n4)
+		if err := db.decodePartInto(ctx, meta, r4, dec, mem, planes.Bytes()); err != nil {
+			planes.Release()
+			return nil, err
+		}
+		return &Dict{planes: planes, n: n4, mem: mem, full: full, Chunks: 1, DiskBytes: r4.Length}, nil
+	}
 	out := memory.NewResizableBuffer(mem)
 	out.Reserve(16*(n4+n6) + decodeSlack)
 	out.Resize(16 * (n4 + n6))
@@ -193,7 +205,7 @@ func checkDictParts(m *BlockMeta, col ColumnID, d *Dict) error {
 	if r, ok := m.Chunk(col, PartDict4); ok {
 		n4 = r.Rows
 	}
-	lo, hi := v4Span(dictBytes(d.arr), d.Len())
+	lo, hi := v4Span(dictBytes(d.Array()), d.Len())
 	if hi-lo != n4 {
 		return fmt.Errorf("%s dictionary has %d IPv4-mapped addresses, its %s part %d", col, hi-lo, PartDict4, n4)
 	}

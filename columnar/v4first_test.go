@@ -2,6 +2,7 @@ package columnar_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -188,5 +189,82 @@ func TestCheckV4FirstFlag(t *testing.T) {
 	errs := db.Check(context.Background())
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "sort below ::ffff:0.0.0.0") {
 		t.Errorf("check over a false IPv4-first flag: %v", errs)
+	}
+}
+
+// TestPartialDictPlanes: a partial dictionary, held as the IPv4 byte
+// planes, answers every lookup, range and entry as the whole dictionary
+// does for IPv4 codes, with bounds below, inside and above the IPv4
+// space, and expands to the whole dictionary's IPv4 entries.
+func TestPartialDictPlanes(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	r := rand.New(rand.NewPCG(4, 4))
+	mustWrite(t, db, randomBlock(r, "eth0", t0, 2000))
+	m := &mustBlocks(t, db, columnar.Selector{})[0]
+	if m.Flags&columnar.FlagV4First == 0 {
+		t.Fatal("random block not flagged FlagV4First")
+	}
+	for _, col := range []columnar.ColumnID{columnar.ColSIP, columnar.ColDIP} {
+		whole, err := db.ReadDict(ctx, m, col, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, err := db.ReadDictV4(ctx, m, col, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n4 := part.Len()
+		if n4 == 0 || !part.Partial() {
+			t.Fatalf("%s: partial dictionary of %d entries", col, n4)
+		}
+		var addrs [][16]byte
+		for i := range whole.Len() {
+			a := whole.At(i)
+			if i < n4 && part.At(i) != a {
+				t.Fatalf("%s: entry %d = %x, want %x", col, i, part.At(i), a)
+			}
+			addrs = append(addrs, a)
+		}
+		next := func(a [16]byte) [16]byte {
+			for i := 15; i >= 0; i-- {
+				if a[i]++; a[i] != 0 {
+					break
+				}
+			}
+			return a
+		}
+		probes := [][16]byte{{}, v6(1, 0), v4(0, 0, 0, 0), v4(255, 255, 255, 255), next(v4(255, 255, 255, 255)), v6(0x20010db8<<32, 0), v6(^uint64(0), ^uint64(0))}
+		for _, a := range addrs {
+			probes = append(probes, a, next(a))
+		}
+		for _, a := range probes {
+			c1, ok1 := whole.Lookup(a)
+			c2, ok2 := part.Lookup(a)
+			if want := ok1 && int(c1) < n4; ok2 != want || ok2 && c1 != c2 {
+				t.Errorf("%s: lookup %x: whole %d %v, partial %d %v", col, a, c1, ok1, c2, ok2)
+			}
+		}
+		for range 500 {
+			lo, hi := probes[r.IntN(len(probes))], probes[r.IntN(len(probes))]
+			f1, t1 := whole.Range(lo, hi)
+			f2, t2 := part.Range(lo, hi)
+			// The whole range, clipped to the IPv4 codes.
+			f1, t1 = min(f1, n4), min(t1, n4)
+			if max(t1-f1, 0) != max(t2-f2, 0) || t1 > f1 && f1 != f2 {
+				t.Errorf("%s: range [%x, %x]: whole [%d, %d), partial [%d, %d)", col, lo, hi, f1, t1, f2, t2)
+			}
+		}
+		a := part.Array()
+		if a.Len() != n4 {
+			t.Fatalf("%s: expanded %d entries, want %d", col, a.Len(), n4)
+		}
+		for i := range n4 {
+			if string(a.Value(i)) != string(addrs[i][:]) {
+				t.Fatalf("%s: expanded entry %d = %x, want %x", col, i, a.Value(i), addrs[i])
+			}
+		}
+		whole.Release()
+		part.Release()
 	}
 }
