@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/flowsql/flowsql/columnar"
+	"github.com/flowsql/flowsql/columnar/columnartest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -18,7 +19,7 @@ import (
 func corruptStore(t *testing.T) (string, []columnar.BlockMeta) {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := columnar.Open(context.Background(), dir, &columnar.Options{NoSync: true})
+	db, err := columnar.Open(context.Background(), dir, columnartest.Options())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,19 @@ type Options struct {
 	// appending. Zero means 64.
 	MaxOpenFiles int
 
+	// PageRows is the number of rows of each page of the values of the
+	// PageColumns in new blocks (FORMAT.md "v4 pages"): a query that uses
+	// a run of rows (the rows of one sip) reads the pages holding it, not
+	// the whole column. Zero means DefaultPageRows; a negative value
+	// stores each column's values as one chunk. A block of more than
+	// maxPagesPerPart pages gets larger pages.
+	PageRows int
+
+	// PageColumns lists the columns whose values new blocks store in
+	// pages. Nil means DefaultPageColumns; an empty list, none. sip is
+	// never paged (its runs are small and always read whole).
+	PageColumns []ColumnID
+
 	// FailAfterDataSync is a failpoint for crash tests. When set, Write calls
 	// it after the block's chunks are durable and before the index entry is
 	// committed; if it returns an error, Write returns that error at once and
@@ -109,6 +122,7 @@ type DB struct {
 	dir    string
 	opts   Options
 	codecs Codecs
+	paged  uint16      // bit c: the values of column c are written in pages (Options.PageColumns)
 	lock   *writerLock // nil when read-only
 	files  *fileCache
 	decs   *decompressorPool
@@ -163,6 +177,19 @@ func Open(ctx context.Context, dir string, opts *Options) (*DB, error) {
 	if db.opts.MaxOpenFiles <= 0 {
 		db.opts.MaxOpenFiles = 64
 	}
+	if db.opts.PageRows == 0 {
+		db.opts.PageRows = DefaultPageRows
+	}
+	if db.opts.PageColumns == nil {
+		db.opts.PageColumns = DefaultPageColumns
+	}
+	for _, id := range db.opts.PageColumns {
+		if !id.IsValid() {
+			return nil, fmt.Errorf("columnar: open %s: page columns: %w: id %d", dir, ErrUnknownColumn, id)
+		}
+		db.paged |= 1 << id
+	}
+	db.paged &^= 1 << ColSIP
 	if db.opts.ReadOnly {
 		if err := checkStoreDir(dir); err != nil {
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flowsql/flowsql/columnar"
+	"github.com/flowsql/flowsql/columnar/columnartest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -86,7 +87,7 @@ func TestCheckDistinctFlag(t *testing.T) {
 func storeWithEntry(t *testing.T, b *columnar.Block, edit func(m *columnar.BlockMeta)) string {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := columnar.Open(context.Background(), dir, &columnar.Options{NoSync: true})
+	db, err := columnar.Open(context.Background(), dir, columnartest.Options())
 	if err != nil {
 		t.Fatal(err)
 	}

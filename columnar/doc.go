@@ -9,12 +9,14 @@
 //	frame = header <32b: magic, version, column, part, encoding, codec,
 //	        rows, block start, length, crc32c> | Arrow IPC stream | pad to 8
 //
-// A block is ten to twelve chunks: sorted dictionaries (from format v2 an
+// A block is ten to twelve parts: sorted dictionaries (from format v2 an
 // IPv4 part, byte-stream-split, and a 16-byte part) and codes of sip and
 // dip (in v3 sip's as runs: rows per code), then dport, proto and the four
 // counters at their narrowest width (from v2 byte-stream-split when wider
 // than a byte: byte k of value i at k*n + i). Rows are sorted by (sip,
-// dip). Write appends the chunks, fsyncs, then commits the index entry in
+// dip). From v4 the values of dip and the byte counters are pages of 8192
+// rows, one frame each, so a read of one sip's run of rows
+// (ReadColumnRows) reads the pages holding it. Write appends the chunks, fsyncs, then commits the index entry in
 // one transaction (the commit point); Open truncates what a crash left
 // past the committed length.
 //

@@ -52,8 +52,9 @@ type blockEncoder struct {
 	perm, permTmp, counts []uint32
 
 	// split holds the byte planes of a version 2 dictionary part or
-	// counter being encoded, nonV4 a version 2 dictionary part.
-	split, nonV4 []byte
+	// counter being encoded, nonV4 a version 2 dictionary part, pageBuf
+	// the planes of one page of a split counter (page).
+	split, nonV4, pageBuf []byte
 	// v1Dicts makes column return PartDict as version 1 stored it: the
 	// whole dictionary. For benchmarks comparing the two versions only.
 	v1Dicts bool
@@ -321,6 +322,22 @@ func (e *blockEncoder) column(b *Block, c ColumnID, p Part) (Encoding, int, []by
 	}
 	e.split = appendSplit(e.split[:0], data, enc.Width())
 	return splitEncoding(enc), n, e.split
+}
+
+// page returns rows [p0, p1) of a column's values data of n rows and
+// encoding e as a chunk of their own: a slice of plain values, or for a
+// split encoding the page's slice of each byte plane, which are the
+// page's own planes. The result may alias e.pageBuf.
+func (e *blockEncoder) page(enc Encoding, data []byte, n, p0, p1 int) []byte {
+	w := enc.Width()
+	if !enc.IsSplit() {
+		return data[p0*w : p1*w]
+	}
+	e.pageBuf = e.pageBuf[:0]
+	for k := range w {
+		e.pageBuf = append(e.pageBuf, data[k*n+p0:k*n+p1]...)
+	}
+	return e.pageBuf
 }
 
 // runs returns the sip column as PartRuns: the number of rows of each sip

@@ -28,17 +28,22 @@ func fixtureDir(version int) string {
 // writeFixture makes the sample: two days of eth0 with the default codecs,
 // wlan0 uncompressed, counters past 2^32 and an empty block. From version 2
 // on, also "fam": a block of IPv4 flows only and one of IPv6 flows only, so
-// each dictionary lacks one of its parts.
+// each dictionary lacks one of its parts. From version 4 on, values are
+// stored in pages of 16 rows (every column), so the fixture's small
+// blocks have pages.
 func writeFixture(t *testing.T, dir string) {
 	ctx := context.Background()
 	g := newFlowGen(2024)
-	db, err := columnar.Open(ctx, dir, &columnar.Options{NoSync: true})
+	db, err := columnar.Open(ctx, dir, &columnar.Options{NoSync: true, PageRows: fixturePageRows, PageColumns: columnar.Columns()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, start := range []int64{t0, t0 + 300, t0 + 86400} {
 		b := g.block("eth0", start, 40+i*10)
 		b.BytesIn[0] = 1<<40 + 7
+		if columnar.FormatVersion >= 4 {
+			b.PacketsIn[0] = 1<<20 + 3 // split pages of the ZSTD counters
+		}
 		mustWrite(t, db, b)
 	}
 	if columnar.FormatVersion >= 2 {
@@ -61,7 +66,7 @@ func writeFixture(t *testing.T, dir string) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = columnar.Open(ctx, dir, &columnar.Options{NoSync: true, Codecs: &columnar.Codecs{}})
+	db, err = columnar.Open(ctx, dir, &columnar.Options{NoSync: true, Codecs: &columnar.Codecs{}, PageRows: fixturePageRows, PageColumns: columnar.Columns()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +104,9 @@ func describe(t *testing.T, db *columnar.DB) string {
 	}
 	return w.String()
 }
+
+// fixturePageRows is the page size of the fixture of version 4 on.
+const fixturePageRows = 16
 
 func TestFormatV1Fixture(t *testing.T) { testFormatFixture(t, 1) }
 
@@ -166,6 +174,40 @@ func TestFormatV3Fixture(t *testing.T) {
 	}
 	if runs == 0 {
 		t.Error("fixture has no sip runs")
+	}
+}
+
+// TestFormatV4Fixture: version 4 stores a column's values in pages, and
+// its fixture holds paged values of every kind: plain, split counters,
+// compressed and not, with a last page shorter than the others.
+func TestFormatV4Fixture(t *testing.T) {
+	testFormatFixture(t, 4)
+	db, err := columnar.Open(context.Background(), fixtureDir(4), &columnar.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	kinds := map[string]bool{}
+	for _, m := range mustBlocks(t, db, columnar.Selector{}) {
+		if m.Version != 4 {
+			t.Errorf("block %s@%d has version %d", m.Iface, m.Start, m.Version)
+		}
+		for _, id := range columnar.Columns()[1:] {
+			pages := m.Pages(id, columnar.PartValues)
+			if len(pages) < 2 {
+				continue
+			}
+			p := pages[0]
+			kinds[fmt.Sprintf("split=%v codec=%s", p.Encoding.IsSplit(), p.Codec)] = true
+			if pages[len(pages)-1].Rows < p.Rows {
+				kinds["short last page"] = true
+			}
+		}
+	}
+	for _, k := range []string{"split=false codec=lz4", "split=true codec=lz4", "split=true codec=zstd", "split=false codec=none", "split=true codec=none", "short last page"} {
+		if !kinds[k] {
+			t.Errorf("fixture lacks pages of %s (has %v)", k, kinds)
+		}
 	}
 }
 

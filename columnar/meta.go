@@ -95,12 +95,29 @@ func (m *BlockMeta) V4Codes(c ColumnID) (n int, ok bool) {
 }
 
 // ValuesChunk returns the chunk holding the rows of column c: its values,
-// or for the sip column of a version 3 block its runs (PartRuns).
+// or for the sip column of a version 3 block its runs (PartRuns). Values
+// stored as pages (version 4) give their first page; Pages gives all.
 func (m *BlockMeta) ValuesChunk(c ColumnID) (ChunkRef, bool) {
 	if r, ok := m.Chunk(c, PartValues); ok {
 		return r, true
 	}
 	return m.Chunk(c, PartRuns)
+}
+
+// Pages returns the chunks holding part p of column c, in row order: one
+// chunk, or for the values of a version 4 block stored in pages, each
+// page (FORMAT.md "v4 pages"). The result aliases m.Chunks.
+func (m *BlockMeta) Pages(c ColumnID, p Part) []ChunkRef {
+	for i, ch := range m.Chunks {
+		if ch.Column == c && ch.Part == p {
+			j := i + 1
+			for j < len(m.Chunks) && m.Chunks[j].Column == c && m.Chunks[j].Part == p {
+				j++
+			}
+			return m.Chunks[i:j:j]
+		}
+	}
+	return nil
 }
 
 func b2i(b bool) int {
@@ -145,6 +162,13 @@ const (
 	// maxChunksPerBlock: values of every column, plus up to two dictionary
 	// parts for each of the two address columns (version 2).
 	maxChunksPerBlock = NumColumns + 4
+	// maxPagesPerPart bounds the pages of one column's values (version
+	// 4), so that an entry's chunks fit its one-byte count: a writer
+	// makes its pages larger for a block of more than 32 pages' rows.
+	maxPagesPerPart = 32
+	// maxChunksPerBlockV4: the dictionary parts, the sip runs, and up to
+	// maxPagesPerPart pages of each other column's values.
+	maxChunksPerBlockV4 = 4 + 1 + (NumColumns-1)*maxPagesPerPart
 	// minChunksPerBlock: values of every column plus one dictionary chunk
 	// per address column (always so in version 1).
 	minChunksPerBlock = NumColumns + 2
@@ -255,8 +279,10 @@ func (m *BlockMeta) validate() error {
 		return fmt.Errorf("block entry: %d chunks for an empty block, want 0", len(m.Chunks))
 	case m.Rows > 0 && m.version() < 2 && len(m.Chunks) != minChunksPerBlock:
 		return fmt.Errorf("block entry: %d chunks, want %d in version %d", len(m.Chunks), minChunksPerBlock, m.version())
-	case m.Rows > 0 && (len(m.Chunks) < minChunksPerBlock || len(m.Chunks) > maxChunksPerBlock):
+	case m.Rows > 0 && m.version() < 4 && (len(m.Chunks) < minChunksPerBlock || len(m.Chunks) > maxChunksPerBlock):
 		return fmt.Errorf("block entry: %d chunks, want %d..%d", len(m.Chunks), minChunksPerBlock, maxChunksPerBlock)
+	case m.Rows > 0 && (len(m.Chunks) < minChunksPerBlock || len(m.Chunks) > maxChunksPerBlockV4):
+		return fmt.Errorf("block entry: %d chunks, want %d..%d", len(m.Chunks), minChunksPerBlock, maxChunksPerBlockV4)
 	}
 	// Dictionary entries per address column, summed over its parts.
 	var dictRows [NumColumns + 1]int
@@ -275,17 +301,21 @@ func (m *BlockMeta) validate() error {
 			if c.Rows != m.SIPDistinct || m.Flags&FlagSorted == 0 {
 				return fmt.Errorf("block entry: chunk %d (%s %s): %d runs for %d addresses, rows sorted %v", i, c.Column, c.Part, c.Rows, m.SIPDistinct, m.Flags&FlagSorted != 0)
 			}
-		} else if c.Rows != m.Rows {
+		} else if c.Rows != m.Rows && (m.version() < 4 || c.Rows == 0 || c.Rows > m.Rows) {
 			return fmt.Errorf("block entry: chunk %d (%s %s): rows %d, want %d", i, c.Column, c.Part, c.Rows, m.Rows)
 		}
 		if c.Offset < fileHeaderLen || c.Offset%frameAlign != 0 || c.Length < frameHeaderLen {
 			return fmt.Errorf("block entry: chunk %d (%s %s): bad offset %d or length %d", i, c.Column, c.Part, c.Offset, c.Length)
 		}
+		page := i > 0 && m.version() >= 4 && c.Part == PartValues && m.Chunks[i-1].Column == c.Column && m.Chunks[i-1].Part == c.Part
 		for _, o := range m.Chunks[:i] {
-			if o.Column == c.Column && o.Part == c.Part {
+			if o.Column == c.Column && o.Part == c.Part && !page {
 				return fmt.Errorf("block entry: chunk %d (%s %s) appears twice", i, c.Column, c.Part)
 			}
 		}
+	}
+	if err := m.validatePages(); err != nil {
+		return err
 	}
 	if m.Rows == 0 {
 		return nil
@@ -306,6 +336,38 @@ func (m *BlockMeta) validate() error {
 	}{{ColSIP, m.SIPDistinct}, {ColDIP, m.DIPDistinct}} {
 		if dictRows[d.id] != d.want {
 			return fmt.Errorf("block entry: %s dictionary chunks hold %d addresses, want %d", d.id, dictRows[d.id], d.want)
+		}
+	}
+	return nil
+}
+
+// validatePages checks the values of each column of a version 4 entry:
+// one chunk of all the rows, or up to maxPagesPerPart pages that hold,
+// in row order, the same number of rows but the last, which holds the
+// rest, adding up to the block's rows, stored one after the other in the
+// data file (FORMAT.md "v4 pages"). Other versions have no pages.
+func (m *BlockMeta) validatePages() error {
+	if m.version() < 4 || m.Rows == 0 {
+		return nil
+	}
+	for _, id := range Columns() {
+		pages := m.Pages(id, PartValues)
+		if len(pages) <= 1 {
+			continue
+		}
+		per, sum := pages[0].Rows, 0
+		for i, p := range pages {
+			sum += p.Rows
+			last := i == len(pages)-1
+			if !last && p.Rows != per || last && p.Rows > per {
+				return fmt.Errorf("block entry: %s page %d of %d holds %d rows, pages hold %d", id, i, len(pages), p.Rows, per)
+			}
+			if i > 0 && p.Offset != align8(pages[i-1].Offset+pages[i-1].Length) {
+				return fmt.Errorf("block entry: %s page %d at %d does not follow page %d", id, i, p.Offset, i-1)
+			}
+		}
+		if len(pages) > maxPagesPerPart || sum != m.Rows {
+			return fmt.Errorf("block entry: %s has %d pages of %d rows, want at most %d adding up to %d", id, len(pages), sum, maxPagesPerPart, m.Rows)
 		}
 	}
 	return nil

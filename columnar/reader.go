@@ -286,6 +286,10 @@ func (db *DB) readColumn(ctx context.Context, meta *BlockMeta, col ColumnID, lo,
 			return nil, err
 		}
 		c.Chunks, c.DiskBytes = 1, ref.Length
+	} else if pages := meta.Pages(col, PartValues); len(pages) > 1 {
+		if c.Values, c.Chunks, c.DiskBytes, err = db.readPages(ctx, meta, pages, mem, lo, hi); err != nil {
+			return nil, err
+		}
 	} else {
 		if c.Values, err = db.readPartRows(ctx, meta, col, PartValues, mem, lo, hi); err != nil {
 			return nil, err
@@ -422,6 +426,73 @@ func (db *DB) readPartRows(ctx context.Context, meta *BlockMeta, col ColumnID, p
 	}
 	defer db.decs.put(dec)
 	return decodeChunkRows(db.chunkPath(meta), &ref, meta.Start, buf, dec, mem, lo, hi)
+}
+
+// readPages reads the values of a column stored in pages (version 4,
+// checked by BlockMeta.validatePages) for a caller that uses rows [lo,
+// hi): the pages holding those rows, one after the other in the data
+// file, in one read, each checked and decoded into its place in the
+// column's values (only rows [lo, hi) of a split page). The other rows
+// hold any value; none are read for an empty range. It returns the
+// values and the frames read and their bytes.
+func (db *DB) readPages(ctx context.Context, meta *BlockMeta, pages []ChunkRef, mem memory.Allocator, lo, hi int) (arrow.Array, int, int64, error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	if err := db.checkOpen(); err != nil {
+		return nil, 0, 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, 0, err
+	}
+	enc, per := pages[0].Encoding, pages[0].Rows
+	w := enc.Width()
+	values := memory.NewResizableBuffer(mem)
+	values.Reserve(meta.Rows*w + decodeSlack)
+	values.Resize(meta.Rows * w)
+	first, last := lo/per, (hi-1)/per // pages [first, last] hold the rows
+	var chunks int
+	var disk int64
+	if lo < hi {
+		span := ChunkRef{Column: pages[first].Column, Part: PartValues, Offset: pages[first].Offset,
+			Length: pages[last].Offset + pages[last].Length - pages[first].Offset}
+		buf, err := db.readFrame(ctx, meta, &span, mem)
+		if err != nil {
+			values.Release()
+			return nil, 0, 0, err
+		}
+		defer buf.Release()
+		dec, err := db.decs.get()
+		if err != nil {
+			values.Release()
+			return nil, 0, 0, err
+		}
+		defer db.decs.put(dec)
+		path, dst := db.chunkPath(meta), values.Bytes()
+		for k := first; k <= last; k++ {
+			ref := &pages[k]
+			at := ref.Offset - span.Offset
+			frame := buf.Bytes()[at : at+ref.Length]
+			h, l, err := checkFrame(path, ref, meta.Start, frame)
+			if err != nil {
+				values.Release()
+				return nil, 0, 0, err
+			}
+			r0 := k * per
+			plo, phi := max(lo-r0, 0), min(hi-r0, ref.Rows)
+			if err := decodeValues(path, ref, &h, &l, frame, dec, dst[r0*w:(r0+ref.Rows)*w], plo, phi); err != nil {
+				values.Release()
+				return nil, 0, 0, err
+			}
+			chunks++
+			disk += ref.Length
+		}
+	}
+	data := array.NewData(enc.DataType(), meta.Rows, []*memory.Buffer{nil, values}, nil, 0, 0)
+	values.Release()
+	arr := array.MakeFromData(data)
+	data.Release()
+	return arr, chunks, disk, nil
 }
 
 // readFrame reads the bytes of one chunk frame into a buffer from mem. A

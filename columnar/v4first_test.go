@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flowsql/flowsql/columnar"
+	"github.com/flowsql/flowsql/columnar/columnartest"
 )
 
 // mixedBlock is a block whose IPv4 clients talk to IPv4 servers and whose
@@ -27,7 +28,7 @@ func mixedBlock(start int64, low bool) *columnar.Block {
 
 func openTemp(t *testing.T) *columnar.DB {
 	t.Helper()
-	db, err := columnar.Open(context.Background(), t.TempDir(), &columnar.Options{NoSync: true})
+	db, err := columnar.Open(context.Background(), t.TempDir(), columnartest.Options())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -196,15 +196,26 @@ func (w *blockWriter) encode(ctx context.Context) error {
 			if n == 0 && cp.part.IsDict() {
 				continue // an empty dictionary part has no chunk
 			}
-			h := frameHeader{Version: FormatVersion, Column: cp.col, Part: cp.part, Encoding: e,
-				Codec: db.codecs.codecFor(cp.col, cp.part), Rows: uint32(n), Start: w.b.Start}
-			off := int64(len(buf))
-			var err error
-			if buf, err = db.wmu.cw.appendChunk(buf, &h, data); err != nil {
-				return fmt.Errorf("columnar: write %q@%d: %w", w.b.Iface, w.b.Start, err)
+			per := n
+			if cp.part == PartValues && db.opts.PageRows > 0 && db.paged&(1<<cp.col) != 0 {
+				per = max(db.opts.PageRows, (n+maxPagesPerPart-1)/maxPagesPerPart)
 			}
-			m.Chunks = append(m.Chunks, ChunkRef{Column: cp.col, Part: cp.part, Encoding: e, Codec: h.Codec,
-				Rows: n, Offset: base + off, Length: frameHeaderLen + int64(h.Length), CRC: h.CRC})
+			for p0 := 0; p0 < n; p0 += per {
+				p1 := min(p0+per, n)
+				pd := data
+				if p1-p0 < n {
+					pd = enc.page(e, data, n, p0, p1)
+				}
+				h := frameHeader{Version: FormatVersion, Column: cp.col, Part: cp.part, Encoding: e,
+					Codec: db.codecs.codecFor(cp.col, cp.part), Rows: uint32(p1 - p0), Start: w.b.Start}
+				off := int64(len(buf))
+				var err error
+				if buf, err = db.wmu.cw.appendChunk(buf, &h, pd); err != nil {
+					return fmt.Errorf("columnar: write %q@%d: %w", w.b.Iface, w.b.Start, err)
+				}
+				m.Chunks = append(m.Chunks, ChunkRef{Column: cp.col, Part: cp.part, Encoding: e, Codec: h.Codec,
+					Rows: p1 - p0, Offset: base + off, Length: frameHeaderLen + int64(h.Length), CRC: h.CRC})
+			}
 		}
 	}
 	db.wmu.buf = buf

@@ -200,20 +200,25 @@ func (w *worker) damaged(m *columnar.BlockMeta, err error) error {
 	return nil
 }
 
-// valuesCost returns the disk bytes of the chunk holding a column's rows
-// (its values, or the sip runs of a format v3 block) and the memory
-// reserved for reading it: the frame plus the decoded values, and for
-// runs the codes they expand to (at most 4 bytes a row).
-func valuesCost(m *columnar.BlockMeta, id columnar.ColumnID) (disk, mem int64, ok bool) {
+// valuesCost returns the disk bytes and number of the chunks holding a
+// column's rows (its values, all their pages in a format v4 block, or the
+// sip runs of a format v3 block) and the memory reserved for reading
+// them: the frames plus the decoded values, and for runs the codes they
+// expand to (at most 4 bytes a row). A read of a run of rows may read
+// fewer pages.
+func valuesCost(m *columnar.BlockMeta, id columnar.ColumnID) (disk, mem int64, chunks int, ok bool) {
 	ref, ok := m.ValuesChunk(id)
 	if !ok {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
-	mem = ref.Length + int64(ref.Rows)*int64(ref.Encoding.Width())
 	if ref.Part == columnar.PartRuns {
-		mem += 4 * int64(m.Rows)
+		return ref.Length, ref.Length + int64(ref.Rows)*int64(ref.Encoding.Width()) + 4*int64(m.Rows), 1, true
 	}
-	return ref.Length, mem, true
+	pages := m.Pages(id, columnar.PartValues)
+	for _, p := range pages {
+		disk += p.Length
+	}
+	return disk, disk + int64(m.Rows)*int64(ref.Encoding.Width()), len(pages), true
 }
 
 // dictCost is valuesCost for the dictionary of an address column: the
@@ -351,7 +356,7 @@ func (w *worker) readColumnRows(m *columnar.BlockMeta, need colSet, lo, hi int) 
 
 // readColumn reads column id with read, reserving its memory first.
 func (w *worker) readColumn(m *columnar.BlockMeta, id columnar.ColumnID, read func() (*columnar.Column, error)) error {
-	_, mem, _ := valuesCost(m, id)
+	_, mem, _, _ := valuesCost(m, id)
 	if id.IsAddr() {
 		_, x, _ := dictCost(m, id, w.p.v4.has(id))
 		mem += x

@@ -79,8 +79,8 @@ func (p *Plan) explainBlocks(ctx context.Context, db *columnar.DB) (explainStats
 		}
 		st.BlocksRead++
 		for _, id := range need.ids() {
-			if disk, _, ok := valuesCost(m, id); ok {
-				st.ChunksRead++
+			if disk, _, n, ok := valuesCost(m, id); ok {
+				st.ChunksRead += n
 				st.BytesRead += disk
 			}
 			if id.IsAddr() {

@@ -91,7 +91,7 @@ func (e *execution) sipPartition(ctx context.Context, minBlocks int) (*sipPlan, 
 	step := max(1, len(e.cands)/sipSample)
 	for i := step / 2; i < len(e.cands); i += step {
 		m := &e.cands[i]
-		_, mem, _ := valuesCost(m, columnar.ColSIP)
+		_, mem, _, _ := valuesCost(m, columnar.ColSIP)
 		_, dmem, _ := dictCost(m, columnar.ColSIP, false)
 		if err := e.bud.reserve(mem+dmem, "the sip sample"); err != nil {
 			return nil, err

@@ -14,9 +14,21 @@ import (
 	"github.com/flowsql/flowsql/columnar"
 )
 
+// PageRows is the page size of the stores Open makes with nil opts: small,
+// so that the blocks of tests, of tens to thousands of rows, store the
+// values of every column in pages (columnar.Options.PageRows and
+// PageColumns) and every test that reads them reads pages, whole or in
+// part.
+const PageRows = 64
+
+// Options returns the options of the stores Open makes with nil opts.
+func Options() *columnar.Options {
+	return &columnar.Options{NoSync: true, PageRows: PageRows, PageColumns: columnar.Columns()}
+}
+
 // Open opens a new store in t.TempDir(). Nil opts means NoSync (tests do not
-// need durability). When the test ends, Check runs and each problem fails
-// the test, then the store is closed.
+// need durability) and PageRows. When the test ends, Check runs and each
+// problem fails the test, then the store is closed.
 func Open(t testing.TB, opts *columnar.Options) *columnar.DB {
 	t.Helper()
 	return OpenDir(t, t.TempDir(), opts)
@@ -27,7 +39,7 @@ func Open(t testing.TB, opts *columnar.Options) *columnar.DB {
 func OpenDir(t testing.TB, dir string, opts *columnar.Options) *columnar.DB {
 	t.Helper()
 	if opts == nil {
-		opts = &columnar.Options{NoSync: true}
+		opts = Options()
 	}
 	db, err := columnar.Open(context.Background(), dir, opts)
 	if err != nil {
