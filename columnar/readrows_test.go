@@ -9,16 +9,24 @@ import (
 	"github.com/flowsql/flowsql/columnar/columnartest"
 )
 
-// TestReadColumnRows reads runs of rows of every column of blocks with
-// counters of every width: inside the run the values equal ReadColumn's;
-// a run outside the block is an error.
-func TestReadColumnRows(t *testing.T) {
+// randomStore writes four random blocks of up to 3000 rows to a test
+// store and returns it with the random source, seeded by seed, that made
+// them.
+func randomStore(t *testing.T, seed uint64) (*columnar.DB, *rand.Rand) {
 	db := columnartest.Open(t, nil)
-	r := rand.New(rand.NewPCG(8, 8))
+	r := rand.New(rand.NewPCG(seed, seed))
 	const start = 1741564800
 	for i := range 4 {
 		mustWrite(t, db, randomBlock(r, "eth0", start+int64(300*i), 1+r.IntN(3000)))
 	}
+	return db, r
+}
+
+// TestReadColumnRows reads runs of rows of every column of blocks with
+// counters of every width: inside the run the values equal ReadColumn's;
+// a run outside the block is an error.
+func TestReadColumnRows(t *testing.T) {
+	db, r := randomStore(t, 8)
 	ctx := context.Background()
 	mem := checkedMem(t)
 	for _, m := range mustBlocks(t, db, columnar.Selector{}) {
@@ -59,12 +67,7 @@ func TestReadColumnRows(t *testing.T) {
 // CodeRows gives for any codes are exactly those holding them, and the
 // codes ExpandRows writes, range after range, equal ReadColumn's.
 func TestReadSorted(t *testing.T) {
-	db := columnartest.Open(t, nil)
-	r := rand.New(rand.NewPCG(9, 9))
-	const start = 1741564800
-	for i := range 4 {
-		mustWrite(t, db, randomBlock(r, "eth0", start+int64(300*i), 1+r.IntN(3000)))
-	}
+	db, r := randomStore(t, 9)
 	ctx := context.Background()
 	mem := checkedMem(t)
 	for _, m := range mustBlocks(t, db, columnar.Selector{}) {
