@@ -90,7 +90,9 @@ func (w *worker) groupsByID(t *groupTable, col sql.Column) error {
 		}
 		g := w.idGroup[id]
 		if g == 0 {
-			x, err := t.find(w.keys[i : i+1])
+			// New to this worker's table, whose groups only come from
+			// here: no lookup needed, and none indexed until a merge.
+			x, err := t.appendGroup(w.keys[i : i+1])
 			if err != nil {
 				return err
 			}

@@ -33,6 +33,10 @@ type groupTable struct {
 	held int64 // bytes reserved for slots, keys and states
 	skb  int64 // bytes reserved for sketch contents
 	capG int   // groups the keys and states have room for
+
+	// unindexed says groups were added by appendGroup and are not in the
+	// slots yet: the next find or lookup puts them all there (index).
+	unindexed bool
 }
 
 const (
@@ -84,6 +88,11 @@ func (t *groupTable) find(k []uint64) (uint32, error) {
 
 // findHashed is find with the key's hash already computed.
 func (t *groupTable) findHashed(h uint64, k []uint64) (uint32, error) {
+	if t.unindexed {
+		if err := t.index(); err != nil {
+			return 0, err
+		}
+	}
 	if t.nk == 0 {
 		if t.n == 0 {
 			return t.insert(0, k)
@@ -143,6 +152,11 @@ func (t *groupTable) lookup(keys []uint64, gids []uint32) error {
 
 // lookupHashed is lookup with the keys' hashes already computed.
 func (t *groupTable) lookupHashed(keys, hs []uint64, gids []uint32) error {
+	if t.unindexed {
+		if err := t.index(); err != nil {
+			return err
+		}
+	}
 	switch {
 	case t.compact && t.nk == 2:
 		return t.lookupCompact2(keys, hs, gids)
@@ -240,16 +254,66 @@ func (t *groupTable) lookup2(keys, hs []uint64, gids []uint32) error {
 
 // insert adds a new group with key k of hash h.
 func (t *groupTable) insert(h uint64, k []uint64) (uint32, error) {
+	if t.nk > 0 && t.n < maxGroups && 2*(t.n+1) > len(t.slots)/t.stride {
+		if err := t.growSlots(); err != nil {
+			return 0, err
+		}
+	}
+	g, err := t.addGroup(k)
+	if err == nil && t.nk > 0 {
+		t.place(h, g)
+	}
+	return g, err
+}
+
+// appendGroup adds a new group with key k without putting it in the
+// slots, for a caller that knows k is not in the table and finds its
+// groups by other means (worker.groupsByID): the next find or lookup puts
+// every group there at once, in slots sized for them, where inserting
+// each would grow the slots by doubling (half the time of a one-address
+// group-by's table on two cores).
+func (t *groupTable) appendGroup(k []uint64) (uint32, error) {
+	g, err := t.addGroup(k)
+	if err == nil {
+		t.unindexed = true
+	}
+	return g, err
+}
+
+// index puts every group in slots sized for them (appendGroup).
+func (t *groupTable) index() error {
+	t.unindexed = false
+	if t.nk == 0 {
+		return nil
+	}
+	n := tableMinSlots
+	for n < 2*(t.n+1) {
+		n *= 2
+	}
+	if old := len(t.slots) / t.stride; n > old {
+		if err := t.reserve(int64(8*t.stride*(n-old)), n/2); err != nil {
+			t.unindexed = true
+			return err
+		}
+		t.slots = make([]uint64, n*t.stride)
+		t.mask = uint64(n - 1)
+	} else {
+		clear(t.slots)
+	}
+	for g := 0; g < t.n; g++ {
+		t.place(t.hash(t.key(g)), uint32(g))
+	}
+	return nil
+}
+
+// addGroup adds group t.n with key k and initial states, outside the
+// slots.
+func (t *groupTable) addGroup(k []uint64) (uint32, error) {
 	if t.n >= maxGroups {
 		return 0, fmt.Errorf("planner: more than %d groups", maxGroups)
 	}
 	if t.n == t.capG {
 		if err := t.growGroups(); err != nil {
-			return 0, err
-		}
-	}
-	if t.nk > 0 && 2*(t.n+1) > len(t.slots)/t.stride {
-		if err := t.growSlots(); err != nil {
 			return 0, err
 		}
 	}
@@ -265,9 +329,6 @@ func (t *groupTable) insert(h uint64, k []uint64) (uint32, error) {
 		default:
 			t.vals[i] = append(t.vals[i], 0)
 		}
-	}
-	if t.nk > 0 {
-		t.place(h, g)
 	}
 	return g, nil
 }

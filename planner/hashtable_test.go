@@ -78,3 +78,55 @@ func TestGroupTableModel(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupTableAppend: groups appended without slots (appendGroup) are
+// found by their keys once a find or a batch lookup indexes them, the
+// table then grows as usual, and indexing within a budget too small for
+// the slots fails and leaves the groups to be indexed later.
+func TestGroupTableAppend(t *testing.T) {
+	for _, compact := range []bool{false, true} {
+		specs := []stateSpec{{kind: stSum}}
+		tab := newGroupTable(1, specs, newBudget(0))
+		if compact {
+			tab = newCompactGroupTable(1, specs, newBudget(0))
+		}
+		const n = 5000
+		for i := range n {
+			if g, err := tab.appendGroup([]uint64{uint64(i) * 7919}); err != nil || g != uint32(i) {
+				t.Fatalf("compact=%v: append %d: group %d, %v", compact, i, g, err)
+			}
+		}
+		if !tab.unindexed || len(tab.slots) != 0 {
+			t.Fatalf("compact=%v: appended groups indexed at once (%d slot words)", compact, len(tab.slots))
+		}
+		for i := n - 1; i >= 0; i -= 3 {
+			if g, err := tab.find([]uint64{uint64(i) * 7919}); err != nil || g != uint32(i) {
+				t.Fatalf("compact=%v: find %d: group %d, %v", compact, i, g, err)
+			}
+		}
+		if tab.unindexed || tab.n != n {
+			t.Fatalf("compact=%v: after finds, unindexed %v, %d groups", compact, tab.unindexed, tab.n)
+		}
+		if g, _ := tab.appendGroup([]uint64{1}); g != n {
+			t.Fatalf("compact=%v: appended group %d, want %d", compact, g, n)
+		}
+		keys := []uint64{1, 7919, 3}
+		gids := make([]uint32, len(keys))
+		if err := tab.lookup(keys, gids); err != nil || gids[0] != n || gids[1] != 1 || gids[2] != n+1 {
+			t.Fatalf("compact=%v: lookup %v: %v, %v", compact, keys, gids, err)
+		}
+	}
+
+	small := newGroupTable(1, []stateSpec{{kind: stSum}}, newBudget(64<<10))
+	for i := range 3000 {
+		if _, err := small.appendGroup([]uint64{uint64(i)}); err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	if _, err := small.find([]uint64{5}); err == nil {
+		t.Fatal("slots for 3000 groups fit a 64 KiB budget")
+	}
+	if !small.unindexed {
+		t.Error("a failed index left the groups marked as indexed")
+	}
+}
