@@ -169,6 +169,16 @@ func (d *Dict) At(i int) (a [16]byte) {
 	return a
 }
 
+// AtV4 returns the IPv4 address of code i of a partial dictionary
+// (Partial), whose entries are all IPv4: from its planes, without
+// expanding the others. REQUIRES: Partial() and 0 <= i < Len().
+func (d *Dict) AtV4(i int) uint32 {
+	if d.planes == nil {
+		return binary.BigEndian.Uint32(d.arr.Value(i)[12:])
+	}
+	return d.v4At(i)
+}
+
 // v4At returns entry i of a dictionary held as planes.
 func (d *Dict) v4At(i int) uint32 {
 	p, n := d.planes.Bytes(), d.n

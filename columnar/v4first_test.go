@@ -2,6 +2,7 @@ package columnar_test
 
 import (
 	"context"
+	"encoding/binary"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -222,8 +223,8 @@ func TestPartialDictPlanes(t *testing.T) {
 		var addrs [][16]byte
 		for i := range whole.Len() {
 			a := whole.At(i)
-			if i < n4 && part.At(i) != a {
-				t.Fatalf("%s: entry %d = %x, want %x", col, i, part.At(i), a)
+			if i < n4 && (part.At(i) != a || part.AtV4(i) != binary.BigEndian.Uint32(a[12:])) {
+				t.Fatalf("%s: entry %d = %x (IPv4 %#x), want %x", col, i, part.At(i), part.AtV4(i), a)
 			}
 			addrs = append(addrs, a)
 		}
@@ -261,8 +262,8 @@ func TestPartialDictPlanes(t *testing.T) {
 			t.Fatalf("%s: expanded %d entries, want %d", col, a.Len(), n4)
 		}
 		for i := range n4 {
-			if string(a.Value(i)) != string(addrs[i][:]) {
-				t.Fatalf("%s: expanded entry %d = %x, want %x", col, i, a.Value(i), addrs[i])
+			if string(a.Value(i)) != string(addrs[i][:]) || part.AtV4(i) != binary.BigEndian.Uint32(addrs[i][12:]) {
+				t.Fatalf("%s: expanded entry %d = %x (IPv4 %#x), want %x", col, i, a.Value(i), part.AtV4(i), addrs[i])
 			}
 		}
 		whole.Release()

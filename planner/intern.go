@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/flowsql/flowsql/columnar"
 )
 
 // addrInterner gives addresses dense ids, so group keys hold a 32-bit id
@@ -88,11 +89,26 @@ func fillIDs(ids []uint32, n int) []uint32 {
 	return ids
 }
 
+// dictView is a block's dictionary as ensureIDs reads it: 16-byte
+// entries, or a partial (IPv4) dictionary read entry by entry.
+type dictView struct {
+	b    []byte
+	part *columnar.Dict
+}
+
+// at returns the address of code c.
+func (v dictView) at(c uint64) u128 {
+	if v.part != nil {
+		return u128{0, 0xffff<<32 | uint64(v.part.AtV4(int(c)))}
+	}
+	return u128{be64(v.b[16*c:]), be64(v.b[16*c+8:])}
+}
+
 // ensureIDs maps the dictionary codes of a batch that have no id yet.
-func (t *addrInterner) ensureIDs(ids []uint32, dict []byte, codes []uint64) error {
+func (t *addrInterner) ensureIDs(ids []uint32, dict dictView, codes []uint64) error {
 	for _, c := range codes {
 		if ids[c] == noID {
-			id, err := t.intern(u128{be64(dict[16*c:]), be64(dict[16*c+8:])})
+			id, err := t.intern(dict.at(c))
 			if err != nil {
 				return err
 			}
@@ -128,17 +144,32 @@ type sharedInterner struct {
 }
 
 // ensureIDs maps the codes of a batch without an id yet.
-func (s *sharedInterner) ensureIDs(ids []uint32, dict []byte, codes []uint64) error {
+func (s *sharedInterner) ensureIDs(ids []uint32, dict dictView, codes []uint64) error {
 	missing := false
 	s.mu.RLock()
-	for _, c := range codes {
-		if ids[c] != noID {
-			continue
+	if dict.part != nil {
+		for _, c := range codes {
+			if ids[c] != noID {
+				continue
+			}
+			if id, ok := s.t.lookup(dict.at(c)); ok {
+				ids[c] = id
+			} else {
+				missing = true
+			}
 		}
-		if id, ok := s.t.lookup(u128{be64(dict[16*c:]), be64(dict[16*c+8:])}); ok {
-			ids[c] = id
-		} else {
-			missing = true
+	} else {
+		// The usual case of whole dictionaries, without the branch.
+		b := dict.b
+		for _, c := range codes {
+			if ids[c] != noID {
+				continue
+			}
+			if id, ok := s.t.lookup(u128{be64(b[16*c:]), be64(b[16*c+8:])}); ok {
+				ids[c] = id
+			} else {
+				missing = true
+			}
 		}
 	}
 	s.mu.RUnlock()

@@ -285,7 +285,7 @@ func (b *sipBufs) add(bud *budget, j int, keys []uint64, vals [][]uint64, i0, i1
 func (w *worker) sipBlockRows() {
 	b, s := w.e.spBufs[w], w.e.sp
 	b.block = w.block
-	dict := w.gidDict[0]
+	dict := dictBytes(w.cols[storedOf(sql.ColSIP)[0]].col.Dict.Array())
 	codes := &w.cols[storedOf(sql.ColSIP)[0]]
 	nd := len(dict) / 16
 	b.rows = resize(b.rows, len(s.bounds))
