@@ -51,16 +51,7 @@ func TestChunkWriterMatchesArrow(t *testing.T) {
 	var enc blockEncoder
 	var m BlockMeta
 	enc.encodeBlock(b, &m)
-	cw, err := newChunkWriter()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cw.close()
-	dec, err := newDecompressors()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.close()
+	cw, dec := testCodecs(t)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	for _, codec := range []Codec{CodecNone, CodecLZ4, CodecZstd} {
@@ -120,4 +111,21 @@ func TestChunkWriterMatchesArrow(t *testing.T) {
 			slow.Release()
 		}
 	}
+}
+
+// testCodecs returns a chunk writer and decompressors, closed when the
+// test ends.
+func testCodecs(t *testing.T) (*chunkWriter, *decompressors) {
+	t.Helper()
+	cw, err := newChunkWriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cw.close)
+	dec, err := newDecompressors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dec.close)
+	return cw, dec
 }

@@ -120,15 +120,7 @@ func BenchmarkLZ4Decode(b *testing.B) {
 // untouched; it declines frames whose blocks it cannot place.
 func TestLZ4Ranges(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	cw, err := newChunkWriter()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cw.close()
-	dec, err := newDecompressors()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cw, dec := testCodecs(t)
 	for _, n := range []int{1, 100, 4096, 5000, 80000, 200000} {
 		data := make([]byte, n)
 		for i := range data {
@@ -138,6 +130,7 @@ func TestLZ4Ranges(t *testing.T) {
 		}
 		for _, page := range []int{1 << 10, lz4PageBytes, 0} {
 			var frame []byte
+			var err error
 			if page == 0 {
 				frame, page = lz4Frame(t, data), lz4MaxBlock
 			} else if frame, err = cw.appendLZ4Pages(nil, data, page); err != nil {
