@@ -53,6 +53,7 @@ type worker struct {
 	dictHash [2][]uint64       // sip, dip: dictionary code -> sketch hash
 	idGroup  []uint32          // Plan.oneAddr: interned id -> group+1 in table, 0 none yet
 	idHeld   int64             // budget bytes of idGroup
+	addrs    *addrCache        // the shared address ids this worker has met
 
 	keys   []uint64
 	gids   []uint32
@@ -77,6 +78,7 @@ func newWorker(ctx context.Context, e *execution) *worker {
 	w.f = newFilterScratch(p.nodes)
 	w.pool = newChunkPool(e.mem)
 	w.constKey = make([]uint64, p.layout.nk)
+	w.addrs = newAddrCache(e.addrs, e.bud)
 	if p.agg {
 		w.table = newAggTable(p.layout.nk, p.states, e.bud, p.splitAt)
 		w.hcache = make([][]uint64, len(p.states))

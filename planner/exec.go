@@ -373,6 +373,7 @@ func (w *worker) releaseScratch() {
 	w.releaseColumns()
 	w.e.bud.release(w.idHeld)
 	w.idGroup, w.idHeld = nil, 0
+	w.addrs.release()
 	w.pool.close()
 	if w.bufs != nil {
 		w.e.bud.release(w.bufs.held)

@@ -34,7 +34,7 @@ func (w *worker) aggBatch(lo, n int, sel []int32, cnt int) error {
 		v := w.values(ks.col, lo, n, sel)
 		if ks.typ == TypeAddr {
 			a := addrIndex(ks.col)
-			if err := w.e.addrs.ensureIDs(w.gidMap[a], dictView{w.gidDict[a], w.gidPart[a]}, v); err != nil {
+			if err := w.addrs.ensureIDs(w.gidMap[a], dictView{w.gidDict[a], w.gidPart[a]}, v); err != nil {
 				return err
 			}
 			p.layout.orCodes(w.keys, k, v, w.gidMap[a])

@@ -136,49 +136,111 @@ func (t *addrInterner) lookup(a u128) (uint32, bool) {
 
 // sharedInterner lets the workers of one execution share address ids, so
 // their group keys agree and their tables merge partition by partition.
-// Lookups of known addresses take the read lock once per batch; only new
-// addresses take the write lock.
+// Workers reach it through their own addrCache, so only addresses new to
+// a worker take the lock.
 type sharedInterner struct {
-	mu sync.RWMutex
+	mu sync.Mutex
 	t  *addrInterner
 }
 
-// ensureIDs maps the codes of a batch without an id yet.
-func (s *sharedInterner) ensureIDs(ids []uint32, dict dictView, codes []uint64) error {
-	missing := false
-	s.mu.RLock()
+// addrCache is one worker's view of the shared interner: the addresses
+// the worker has met, with their shared ids, in a table of its own. A
+// known address costs a lookup and no lock; the lock is taken once per
+// batch that meets new addresses, and held only to intern those. With a
+// read lock held over every batch's lookups instead, two workers spent a
+// quarter of a talker query (Q2) waiting on each other.
+type addrCache struct {
+	shared *sharedInterner
+	local  *addrInterner // local id -> address
+	sid    []uint32      // local id -> shared id
+	miss   []uint64      // scratch: codes of the batch new to the worker
+	bud    *budget
+	held   int64 // bytes of sid reserved
+}
+
+func newAddrCache(shared *sharedInterner, bud *budget) *addrCache {
+	return &addrCache{shared: shared, local: newAddrInterner(bud), bud: bud}
+}
+
+// ensureIDs maps the dictionary codes of a batch that have no id yet to
+// their shared ids.
+func (c *addrCache) ensureIDs(ids []uint32, dict dictView, codes []uint64) error {
+	c.miss = c.miss[:0]
 	if dict.part != nil {
-		for _, c := range codes {
-			if ids[c] != noID {
+		for _, code := range codes {
+			if ids[code] != noID {
 				continue
 			}
-			if id, ok := s.t.lookup(dict.at(c)); ok {
-				ids[c] = id
+			if lid, ok := c.local.lookup(dict.at(code)); ok {
+				ids[code] = c.sid[lid]
 			} else {
-				missing = true
+				c.miss = append(c.miss, code)
 			}
 		}
 	} else {
 		// The usual case of whole dictionaries, without the branch.
 		b := dict.b
-		for _, c := range codes {
-			if ids[c] != noID {
+		for _, code := range codes {
+			if ids[code] != noID {
 				continue
 			}
-			if id, ok := s.t.lookup(u128{be64(b[16*c:]), be64(b[16*c+8:])}); ok {
-				ids[c] = id
+			if lid, ok := c.local.lookup(u128{be64(b[16*code:]), be64(b[16*code+8:])}); ok {
+				ids[code] = c.sid[lid]
 			} else {
-				missing = true
+				c.miss = append(c.miss, code)
 			}
 		}
 	}
-	s.mu.RUnlock()
-	if !missing {
+	if len(c.miss) == 0 {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.t.ensureIDs(ids, dict, codes)
+	if err := c.internShared(ids, dict); err != nil {
+		return err
+	}
+	for _, code := range c.miss {
+		lid, err := c.local.intern(dict.at(code))
+		if err != nil {
+			return err
+		}
+		if int(lid) < len(c.sid) {
+			continue // a code met twice in the batch
+		}
+		if len(c.sid) == cap(c.sid) {
+			n := max(2*cap(c.sid), internerMinSlots/2)
+			if err := c.bud.reserve(int64(n-cap(c.sid))*4, "the address table"); err != nil {
+				return err
+			}
+			c.held += int64(n-cap(c.sid)) * 4
+			c.sid = append(make([]uint32, 0, n), c.sid...)
+		}
+		c.sid = append(c.sid, ids[code])
+	}
+	return nil
+}
+
+// internShared gives the codes in c.miss their shared ids, under the lock.
+func (c *addrCache) internShared(ids []uint32, dict dictView) error {
+	c.shared.mu.Lock()
+	defer c.shared.mu.Unlock()
+	for _, code := range c.miss {
+		if ids[code] != noID {
+			continue
+		}
+		id, err := c.shared.t.intern(dict.at(code))
+		if err != nil {
+			return err
+		}
+		ids[code] = id
+	}
+	return nil
+}
+
+// release returns the cache's memory to the budget.
+func (c *addrCache) release() {
+	c.local.release()
+	c.bud.release(c.held)
+	c.held = 0
+	c.sid, c.miss = nil, nil
 }
 
 // release returns the interner's memory to the budget.

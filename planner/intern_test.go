@@ -1,7 +1,11 @@
 package planner
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -73,5 +77,138 @@ func TestAddrInterner(t *testing.T) {
 	}
 	if err == nil {
 		t.Error("100000 addresses fit a 64 KiB budget")
+	}
+}
+
+// TestAddrCache: workers mapping overlapping dictionaries at once through
+// their own caches get the shared interner's ids, the same for the same
+// address in every worker, codes met twice in a batch included; a worker
+// meeting an address again finds it in its cache without adding to the
+// shared table; memory goes back to the budget, and a small budget fails
+// with an error rather than a wrong id.
+func TestAddrCache(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pool := make([]u128, 3000)
+	for i := range pool {
+		if i%4 == 0 {
+			pool[i] = u128{0x20010db8 << 32, uint64(i)}
+		} else {
+			pool[i] = u128{0, 0xffff<<32 | uint64(r.Uint32())}
+		}
+	}
+	// A block: a sorted dictionary of some of the pool, and a batch of
+	// codes into it with repeats.
+	type block struct {
+		dict  []byte
+		addrs []u128
+		codes []uint64
+	}
+	blocks := make([]block, 60)
+	for i := range blocks {
+		seen := map[u128]bool{}
+		for range 50 + r.IntN(400) {
+			seen[pool[r.IntN(len(pool))]] = true
+		}
+		var b block
+		for a := range seen {
+			b.addrs = append(b.addrs, a)
+		}
+		slices.SortFunc(b.addrs, cmpU128)
+		for _, a := range b.addrs {
+			b.dict = binary.BigEndian.AppendUint64(b.dict, a.hi)
+			b.dict = binary.BigEndian.AppendUint64(b.dict, a.lo)
+		}
+		for range 2 * len(b.addrs) {
+			b.codes = append(b.codes, uint64(r.IntN(len(b.addrs))))
+		}
+		blocks[i] = b
+	}
+
+	bud := newBudget(1 << 30)
+	shared := &sharedInterner{t: newAddrInterner(bud)}
+	const workers = 3
+	got := make([][][]uint32, workers) // worker, block: code -> id
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := newAddrCache(shared, bud)
+			defer c.release()
+			got[w] = make([][]uint32, len(blocks))
+			for i := range blocks { // every worker maps every block, in its own order
+				bi := (i*(w+1) + w) % len(blocks)
+				b := &blocks[bi]
+				ids := fillIDs(nil, len(b.addrs))
+				for lo := 0; lo < len(b.codes); lo += 97 { // batches
+					if err := c.ensureIDs(ids, dictView{b: b.dict}, b.codes[lo:min(lo+97, len(b.codes))]); err != nil {
+						errs[w] = err
+						return
+					}
+				}
+				got[w][bi] = ids
+			}
+			// Every address this worker met is in its cache now: mapping
+			// a block again takes nothing new from the shared table.
+			before := shared.t.len()
+			ids := fillIDs(nil, len(blocks[0].addrs))
+			if err := c.ensureIDs(ids, dictView{b: blocks[0].dict}, blocks[0].codes); err != nil {
+				errs[w] = err
+				return
+			}
+			if shared.t.len() != before {
+				errs[w] = fmt.Errorf("worker %d: a second pass over a block added %d shared ids", w, shared.t.len()-before)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for w := range workers {
+		for bi, b := range blocks {
+			used := map[uint64]bool{}
+			for _, c := range b.codes {
+				used[c] = true
+			}
+			for c, id := range got[w][bi] {
+				if !used[uint64(c)] {
+					if id != noID {
+						t.Fatalf("worker %d block %d: code %d, in no batch, got id %d", w, bi, c, id)
+					}
+					continue
+				}
+				want, ok := shared.t.lookup(b.addrs[c])
+				if !ok || id != want {
+					t.Fatalf("worker %d block %d: code %d (%x) got id %d, shared id %d (%v)", w, bi, c, b.addrs[c], id, want, ok)
+				}
+			}
+		}
+	}
+	shared.t.release()
+	if n := bud.used.Load(); n != 0 {
+		t.Errorf("%d bytes still reserved after release", n)
+	}
+
+	small := newBudget(32 << 10)
+	c := newAddrCache(&sharedInterner{t: newAddrInterner(small)}, small)
+	var err error
+	for lo := 0; err == nil && lo < 100000; lo += 1000 {
+		var dict []byte
+		for i := lo; i < lo+1000; i++ {
+			dict = binary.BigEndian.AppendUint64(dict, 0)
+			dict = binary.BigEndian.AppendUint64(dict, 0xffff<<32|uint64(i))
+		}
+		codes := make([]uint64, 1000)
+		for i := range codes {
+			codes[i] = uint64(i)
+		}
+		err = c.ensureIDs(fillIDs(nil, 1000), dictView{b: dict}, codes)
+	}
+	if err == nil {
+		t.Error("100000 addresses fit a 32 KiB budget")
 	}
 }
