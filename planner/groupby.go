@@ -112,7 +112,7 @@ func (w *worker) growIDGroup(n int) error {
 		return err
 	}
 	w.idHeld = need
-	g := make([]uint32, n)
+	g := zeroed[uint32](n)
 	copy(g, w.idGroup)
 	w.idGroup = g
 	return nil

@@ -295,7 +295,7 @@ func (t *groupTable) index() error {
 			t.unindexed = true
 			return err
 		}
-		t.slots = make([]uint64, n*t.stride)
+		t.slots = zeroed[uint64](n * t.stride)
 		t.mask = uint64(n - 1)
 	} else {
 		clear(t.slots)
@@ -362,7 +362,7 @@ func (t *groupTable) growSlots() error {
 	if err := t.reserve(int64(8*t.stride*(n-old)), n/2); err != nil {
 		return err
 	}
-	t.slots = make([]uint64, n*t.stride)
+	t.slots = zeroed[uint64](n * t.stride)
 	t.mask = uint64(n - 1)
 	for g := 0; g < t.n; g++ {
 		t.place(t.hash(t.keys[g*t.nk:(g+1)*t.nk]), uint32(g))
@@ -388,7 +388,7 @@ func (t *groupTable) presize(groups int) error {
 	if err := t.reserve(int64(8*t.stride*(n-old)), n/2); err != nil {
 		return err
 	}
-	t.slots = make([]uint64, n*t.stride)
+	t.slots = zeroed[uint64](n * t.stride)
 	t.mask = uint64(n - 1)
 	return nil
 }

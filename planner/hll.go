@@ -83,7 +83,7 @@ func (s *sketch) hasSparse(h uint64) bool {
 
 func (s *sketch) growSet() int64 {
 	old := s.set
-	s.set = make([]uint64, max(8, 2*len(old)))
+	s.set = zeroed[uint64](max(8, 2*len(old)))
 	s.n = 0
 	mask := uint64(len(s.set) - 1)
 	for _, h := range old {

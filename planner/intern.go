@@ -60,7 +60,7 @@ func (t *addrInterner) grow() error {
 		return err
 	}
 	t.held = need
-	t.slots = make([]uint32, n)
+	t.slots = zeroed[uint32](n)
 	t.mask = uint64(n - 1)
 	if cap(t.vals) < n/2 {
 		v := make([]u128, len(t.vals), n/2)
