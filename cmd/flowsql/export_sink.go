@@ -11,9 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/flowsql/flowsql/internal/parquet"
 	"github.com/flowsql/flowsql/planner"
 )
 
@@ -49,13 +47,13 @@ func newExportSink(format, compression string, w io.Writer) (exportSink, error) 
 		}
 		return &arrowSink{w: w, opts: opts}, nil
 	case "parquet":
-		codec := compress.Codecs.Zstd
+		codec := parquet.Zstd
 		switch compression {
 		case "", "zstd":
 		case "snappy":
-			codec = compress.Codecs.Snappy
+			codec = parquet.Snappy
 		case "none":
-			codec = compress.Codecs.Uncompressed
+			codec = parquet.Uncompressed
 		default:
 			return nil, fmt.Errorf("--compression %q: parquet takes zstd, snappy or none", compression)
 		}
@@ -142,26 +140,20 @@ func (s *arrowSink) Close() error {
 	return s.fw.Close()
 }
 
-// parquetSink writes a Parquet file: the Arrow schema of the result
-// (stored in the file's metadata too), timestamps coerced to milliseconds
-// with isAdjustedToUTC, dictionary encoding and statistics on.
+// parquetSink writes a Parquet file (internal/parquet: timestamps in
+// milliseconds, adjusted to UTC; statistics per column chunk; the Arrow
+// schema in the footer).
 type parquetSink struct {
 	w      io.Writer
-	codec  compress.Compression
-	fw     *pqarrow.FileWriter
+	codec  parquet.Codec
+	fw     *parquet.Writer
 	schema *arrow.Schema
 }
 
 func (s *parquetSink) Write(res *planner.Result) error {
 	schema := res.Schema()
 	if s.fw == nil {
-		props := parquet.NewWriterProperties(
-			parquet.WithCompression(s.codec),
-			parquet.WithMaxRowGroupLength(parquetRowGroupRows),
-			parquet.WithCreatedBy("flowsql"),
-		)
-		// w is not an io.Closer: FileWriter.Close leaves the file to us.
-		fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{s.w}, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+		fw, err := parquet.NewWriter(s.w, schema, parquet.Options{Codec: s.codec, RowGroupRows: parquetRowGroupRows, CreatedBy: "flowsql"})
 		if err != nil {
 			return err
 		}
@@ -169,7 +161,7 @@ func (s *parquetSink) Write(res *planner.Result) error {
 	} else if err := checkSchema(s.schema, schema); err != nil {
 		return err
 	}
-	return eachRecord(res, s.fw.WriteBuffered)
+	return eachRecord(res, s.fw.Write)
 }
 
 func (s *parquetSink) Close() error {
