@@ -107,6 +107,31 @@ func (db *DB) fileEntries(ctx context.Context) (map[string]fileEntry, error) {
 
 // decodeBlock decodes a block entry found under blocks/<iface>/<key>.
 func (db *DB) decodeBlock(iface string, key, val []byte, m *BlockMeta) error {
+	return db.decodeBlockMemo(iface, key, val, m, nil)
+}
+
+// fileMemo remembers the last data file name made, for a run of blocks
+// of one interface and day.
+type fileMemo struct {
+	iface string
+	day   uint32
+	rel   string
+}
+
+// name returns dataFileRel(iface, day), made again only when either
+// changes (a nil memo makes it every time).
+func (f *fileMemo) name(iface string, day uint32) string {
+	if f == nil {
+		return dataFileRel(iface, day)
+	}
+	if f.rel == "" || f.iface != iface || f.day != day {
+		f.iface, f.day, f.rel = iface, day, dataFileRel(iface, day)
+	}
+	return f.rel
+}
+
+// decodeBlockMemo is decodeBlock taking the file name from files.
+func (db *DB) decodeBlockMemo(iface string, key, val []byte, m *BlockMeta, files *fileMemo) error {
 	if len(key) != 8 {
 		return &CorruptError{File: db.indexPath(), Offset: -1, Reason: fmt.Sprintf("blocks/%q: key of %d bytes, want 8", iface, len(key))}
 	}
@@ -120,7 +145,7 @@ func (db *DB) decodeBlock(iface string, key, val []byte, m *BlockMeta) error {
 	m.Iface = iface
 	m.File = ""
 	if len(m.Chunks) > 0 {
-		m.File = dataFileRel(iface, dayOf(start))
+		m.File = files.name(iface, dayOf(start))
 	}
 	return nil
 }
