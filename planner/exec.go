@@ -129,6 +129,9 @@ func (p *Plan) executePartial(ctx context.Context, db *columnar.DB, sipMin, wave
 	} else {
 		part, err = e.mergeWorkers(workers)
 	}
+	for _, w := range workers {
+		w.releaseIDs()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +225,8 @@ func (e *execution) mergeWorkers(workers []*worker) (*Partial, error) {
 	var err error
 	switch {
 	case len(others) == 0:
+	case e.shared == nil && e.p.oneAddr && !part.table.partitioned():
+		err = workers[0].mergeByID(workers[1:])
 	case part.table.partitioned():
 		err = part.table.mergeParallel(others, e.p.opts.Parallelism)
 	default:
@@ -361,18 +366,23 @@ func (w *worker) release() {
 	if w.table != nil && !w.shared {
 		w.table.release()
 	}
+	w.releaseIDs()
 	if w.rows != nil {
 		w.rows.release()
 	}
 	w.releaseScratch()
 }
 
-// releaseScratch frees the worker's chunks and pooled buffers, keeping its
-// table or rows.
-func (w *worker) releaseScratch() {
-	w.releaseColumns()
+// releaseIDs frees the worker's map from address ids to its groups.
+func (w *worker) releaseIDs() {
 	w.e.bud.release(w.idHeld)
 	w.idGroup, w.idHeld = nil, 0
+}
+
+// releaseScratch frees the worker's chunks and pooled buffers, keeping its
+// table or rows and its id map (mergeByID).
+func (w *worker) releaseScratch() {
+	w.releaseColumns()
 	w.addrs.release()
 	w.pool.close()
 	if w.bufs != nil {
