@@ -125,8 +125,10 @@ type DB struct {
 	paged  uint16      // bit c: the values of column c are written in pages (Options.PageColumns)
 	lock   *writerLock // nil when read-only
 	files  *fileCache
-	decs   *decompressorPool
-	closed atomic.Bool
+	// lastPath is the data file path chunkPath made last.
+	lastPath atomic.Pointer[pathPair]
+	decs     *decompressorPool
+	closed   atomic.Bool
 
 	// imu orders this DB's index sessions: reads share it, commits take it
 	// alone (indexopen.go).
