@@ -1,3 +1,8 @@
+//go:build !race
+
+// The race detector maps shadow memory as the test reads, which takes
+// page faults of its own.
+
 package planner
 
 import (
