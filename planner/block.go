@@ -54,6 +54,7 @@ type worker struct {
 	idGroup  []uint32          // Plan.oneAddr: interned id -> group+1 in table, 0 none yet
 	idHeld   int64             // budget bytes of idGroup
 	addrs    *addrCache        // the shared address ids this worker has met
+	own      *addrInterner     // Plan.oneAddr: the worker's own address ids, until it goes shared (ownIDs)
 
 	keys   []uint64
 	gids   []uint32
@@ -79,6 +80,9 @@ func newWorker(ctx context.Context, e *execution) *worker {
 	w.pool = newChunkPool(e.mem)
 	w.constKey = make([]uint64, p.layout.nk)
 	w.addrs = newAddrCache(e.addrs, e.bud)
+	if p.oneAddr && e.sp == nil {
+		w.own = newAddrInterner(e.bud)
+	}
 	if p.agg {
 		w.table = newAggTable(p.layout.nk, p.states, e.bud, p.splitAt)
 		w.hcache = make([][]uint64, len(p.states))

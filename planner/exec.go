@@ -129,9 +129,6 @@ func (p *Plan) executePartial(ctx context.Context, db *columnar.DB, sipMin, wave
 	} else {
 		part, err = e.mergeWorkers(workers)
 	}
-	for _, w := range workers {
-		w.releaseIDs()
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -204,10 +201,37 @@ func (e *execution) mergeWorkers(workers []*worker) (*Partial, error) {
 		}
 		return part, nil
 	}
+	// The workers' own address ids (Plan.oneAddr) are released whatever
+	// happens, but for the interner the partial takes.
+	defer func() {
+		for _, w := range workers {
+			w.releaseIDs()
+			if w.own != nil {
+				w.own.release()
+				w.own = nil
+			}
+		}
+	}()
 	part.addrs = e.addrs.t
 	var others []*aggTable
 	if e.shared != nil {
 		part.table = e.shared
+		// Workers that kept their own tables join the shared ids first.
+		var err error
+		for _, w := range workers {
+			if err == nil {
+				err = w.toSharedIDs()
+			}
+		}
+		if err != nil {
+			for _, w := range workers {
+				if !w.shared {
+					w.table.release()
+				}
+			}
+			part.Release()
+			return nil, err
+		}
 		for _, w := range workers {
 			if !w.shared && w.table.len() > 0 {
 				others = append(others, w.table)
@@ -222,11 +246,19 @@ func (e *execution) mergeWorkers(workers []*worker) (*Partial, error) {
 			}
 		}
 	}
+	if e.shared == nil && workers[0].own != nil {
+		// The partial names addresses by the ids of the table it keeps.
+		e.addrs.t.release()
+		part.addrs, workers[0].own = workers[0].own, nil
+	}
 	var err error
 	switch {
 	case len(others) == 0:
 	case e.shared == nil && e.p.oneAddr && !part.table.partitioned():
-		err = workers[0].mergeByID(workers[1:])
+		w := workers[0]
+		w.own, part.addrs = part.addrs, nil // mergeByID interns into it
+		err = w.mergeByID(workers[1:])
+		part.addrs, w.own = w.own, nil
 	case part.table.partitioned():
 		err = part.table.mergeParallel(others, e.p.opts.Parallelism)
 	default:
@@ -367,6 +399,10 @@ func (w *worker) release() {
 		w.table.release()
 	}
 	w.releaseIDs()
+	if w.own != nil {
+		w.own.release()
+		w.own = nil
+	}
 	if w.rows != nil {
 		w.rows.release()
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/flowsql/flowsql/columnar/columnartest"
 )
 
 // TestAddrInterner: IPv4-mapped addresses and all others
@@ -217,5 +219,44 @@ func TestAddrCache(t *testing.T) {
 	}
 	if err == nil {
 		t.Error("100000 addresses fit a 32 KiB budget")
+	}
+}
+
+// TestOwnIDsGoShared: one-address group-bys over blocks of several
+// batches, with tables that pass the partition threshold in the middle of
+// a block, so a worker moves from its own address ids to the shared ones
+// between two batches of a block (toSharedIDs), and workers that never
+// move are translated at the merge. Results match the slow evaluator.
+func TestOwnIDsGoShared(t *testing.T) {
+	db := columnartest.Open(t, nil)
+	cfg := smallConfig()
+	cfg.ifaces, cfg.blocks, cfg.flows, cfg.dips, cfg.pool, cfg.emptyEvery = []string{"eth0"}, 4, 3*batchRows, 20000, 0, 0
+	genStore(t, db, cfg)
+	rows := slowRows(t, db, testHost)
+	for _, q := range []string{
+		"SELECT dip, sum(bytes), count(*) GROUP BY dip",
+		"SELECT sip, max(bytes_in), count(distinct dip) GROUP BY sip",
+		"SELECT dip, min(packets) WHERE proto = tcp GROUP BY dip",
+	} {
+		var want [][]any
+		for _, split := range []int{40, 9000, 1 << 30} {
+			for _, par := range []int{1, 3} {
+				opts := testOptions(t)
+				opts.Parallelism = par
+				p := prepare(t, q, opts)
+				if !p.oneAddr {
+					t.Fatalf("%s: not a one-address group-by", q)
+				}
+				p.splitAt = split
+				res, err := p.Execute(t.Context(), db)
+				if err != nil {
+					t.Fatalf("%s (split %d, %d workers): %v", q, split, par, err)
+				}
+				if want == nil {
+					want = slowQuery(p.Statement(), rows, testNow)
+				}
+				compareRows(t, fmt.Sprintf("%s (split %d, %d workers)", q, split, par), rowsOf(res), want, distinctItems(p.Statement()), true)
+			}
+		}
 	}
 }

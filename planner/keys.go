@@ -99,6 +99,17 @@ func (l *keyLayout) put(words []uint64, k int, v uint64) {
 	words[f.word] |= v << f.shift
 }
 
+// set replaces the value of key column k in a packed key.
+func (l *keyLayout) set(words []uint64, k int, v uint64) {
+	f := l.fields[k]
+	if f.bits < 64 {
+		words[f.word] &^= (1<<f.bits - 1) << f.shift
+	} else {
+		words[f.word] = 0
+	}
+	words[f.word] |= v << f.shift
+}
+
 // put128 stores a 128-bit key column.
 func (l *keyLayout) put128(words []uint64, k int, v u128) {
 	f := l.fields[k]
