@@ -262,52 +262,28 @@ func newColumn(f arrow.Field) (*column, error) {
 		c.put = func(c *column, a arrow.Array, lo, hi int) { c.putStrings(a.(*array.String), lo, hi) }
 	case *arrow.Uint8Type:
 		c.setInt(typeInt32, 11, intType(8, false), unsignedStats)
-		c.put = func(c *column, a arrow.Array, lo, hi int) {
-			v := a.(*array.Uint8).Uint8Values()
-			c.putInts(a, lo, hi, func(i int) uint64 { return uint64(v[i]) })
-		}
+		c.put = putIntArray((*array.Uint8).Uint8Values)
 	case *arrow.Uint16Type:
 		c.setInt(typeInt32, 12, intType(16, false), unsignedStats)
-		c.put = func(c *column, a arrow.Array, lo, hi int) {
-			v := a.(*array.Uint16).Uint16Values()
-			c.putInts(a, lo, hi, func(i int) uint64 { return uint64(v[i]) })
-		}
+		c.put = putIntArray((*array.Uint16).Uint16Values)
 	case *arrow.Uint32Type:
 		c.setInt(typeInt32, 13, intType(32, false), unsignedStats)
-		c.put = func(c *column, a arrow.Array, lo, hi int) {
-			v := a.(*array.Uint32).Uint32Values()
-			c.putInts(a, lo, hi, func(i int) uint64 { return uint64(v[i]) })
-		}
+		c.put = putIntArray((*array.Uint32).Uint32Values)
 	case *arrow.Uint64Type:
 		c.setInt(typeInt64, 14, intType(64, false), unsignedStats)
-		c.put = func(c *column, a arrow.Array, lo, hi int) {
-			v := a.(*array.Uint64).Uint64Values()
-			c.putInts(a, lo, hi, func(i int) uint64 { return v[i] })
-		}
+		c.put = putIntArray((*array.Uint64).Uint64Values)
 	case *arrow.Int8Type:
 		c.setInt(typeInt32, 15, intType(8, true), signedStats)
-		c.put = func(c *column, a arrow.Array, lo, hi int) {
-			v := a.(*array.Int8).Int8Values()
-			c.putInts(a, lo, hi, func(i int) uint64 { return uint64(int64(v[i])) })
-		}
+		c.put = putIntArray((*array.Int8).Int8Values)
 	case *arrow.Int16Type:
 		c.setInt(typeInt32, 16, intType(16, true), signedStats)
-		c.put = func(c *column, a arrow.Array, lo, hi int) {
-			v := a.(*array.Int16).Int16Values()
-			c.putInts(a, lo, hi, func(i int) uint64 { return uint64(int64(v[i])) })
-		}
+		c.put = putIntArray((*array.Int16).Int16Values)
 	case *arrow.Int32Type:
 		c.setInt(typeInt32, 17, intType(32, true), signedStats)
-		c.put = func(c *column, a arrow.Array, lo, hi int) {
-			v := a.(*array.Int32).Int32Values()
-			c.putInts(a, lo, hi, func(i int) uint64 { return uint64(int64(v[i])) })
-		}
+		c.put = putIntArray((*array.Int32).Int32Values)
 	case *arrow.Int64Type:
 		c.setInt(typeInt64, 18, intType(64, true), signedStats)
-		c.put = func(c *column, a arrow.Array, lo, hi int) {
-			v := a.(*array.Int64).Int64Values()
-			c.putInts(a, lo, hi, func(i int) uint64 { return uint64(v[i]) })
-		}
+		c.put = putIntArray((*array.Int64).Int64Values)
 	case *arrow.Float32Type:
 		c.phys, c.width = typeFloat, 4
 		c.put = func(c *column, a arrow.Array, lo, hi int) {
@@ -333,6 +309,16 @@ func newColumn(f arrow.Field) (*column, error) {
 	}
 	c.plain = !c.dict
 	return c, nil
+}
+
+// putIntArray returns the put function of an integer column whose
+// values an array of type A holds. The conversion to uint64 sign-extends
+// signed values, so a 4-byte Parquet value is the low half either way.
+func putIntArray[A arrow.Array, T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](values func(A) []T) func(*column, arrow.Array, int, int) {
+	return func(c *column, a arrow.Array, lo, hi int) {
+		v := values(a.(A))
+		c.putInts(a, lo, hi, func(i int) uint64 { return uint64(v[i]) })
+	}
 }
 
 // setInt describes an integer or time column: dictionary-encoded, with

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,7 +112,27 @@ func readBack(t *testing.T, data []byte) (arrow.Table, *metadata.FileMetaData) {
 	return tbl, pf.MetaData()
 }
 
-// rowsOf renders a record's or table's rows as text, nulls as "null".
+// writeFile writes recs to a file of schema s and returns its bytes.
+func writeFile(t *testing.T, s *arrow.Schema, opts Options, recs ...arrow.RecordBatch) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// cellsOf renders columns' values as text, column after column, nulls
+// as "(null)".
 func cellsOf(cols []arrow.Array) []string {
 	var out []string
 	for _, c := range cols {
@@ -173,20 +194,8 @@ func TestRoundTrip(t *testing.T) {
 					rec.Release()
 				}
 			}()
-			var buf bytes.Buffer
-			w, err := NewWriter(&buf, s, Options{Codec: codec, RowGroupRows: 1000, PageRows: 128, CreatedBy: "flowsql test"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, rec := range recs {
-				if err := w.Write(rec); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			tbl, meta := readBack(t, buf.Bytes())
+			data := writeFile(t, s, Options{Codec: codec, RowGroupRows: 1000, PageRows: 128, CreatedBy: "flowsql test"}, recs...)
+			tbl, meta := readBack(t, data)
 			checkSchema(t, tbl.Schema(), s)
 			if v := meta.KeyValueMetadata().FindValue("ARROW:schema"); v == nil || *v == "" {
 				t.Errorf("no ARROW:schema in the footer")
@@ -194,7 +203,7 @@ func TestRoundTrip(t *testing.T) {
 			if tbl.NumRows() != 3235 || meta.NumRows != 3235 {
 				t.Fatalf("%d rows read, %d in the footer; want 3235", tbl.NumRows(), meta.NumRows)
 			}
-			if got, want := tableCells(t, tbl), recordsCells(t, recs); !slices_equal(got, want) {
+			if got, want := tableCells(t, tbl), recordsCells(t, recs); !slices.Equal(got, want) {
 				t.Fatalf("values differ")
 			}
 			if meta.NumRowGroups() != 4 {
@@ -227,18 +236,6 @@ func checkSchema(t *testing.T, got, want *arrow.Schema) {
 	}
 }
 
-func slices_equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestTypesAndStatistics checks the Parquet types a reader sees and each
 // column chunk's statistics against the values written: null counts, and
 // minimum and maximum in the type's order (unsigned for unsigned types).
@@ -247,18 +244,7 @@ func TestTypesAndStatistics(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	rec := randomRecord(r, s, 3000, 0.3)
 	defer rec.Release()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, s, Options{Codec: Zstd, RowGroupRows: 1200, PageRows: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	_, meta := readBack(t, buf.Bytes())
+	_, meta := readBack(t, writeFile(t, s, Options{Codec: Zstd, RowGroupRows: 1200, PageRows: 500}, rec))
 
 	wantTypes := map[string]string{
 		"time": "INT64 Timestamp(isAdjustedToUTC=true, timeUnit=milliseconds, is_from_converted_type=false, force_set_converted_type=false)",
@@ -408,15 +394,7 @@ func encodedStat(b []byte, a arrow.Array) string {
 // read back as such.
 func TestEmptyAndAllNull(t *testing.T) {
 	s := testSchema()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, s, Options{Codec: Snappy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	tbl, meta := readBack(t, buf.Bytes())
+	tbl, meta := readBack(t, writeFile(t, s, Options{Codec: Snappy}))
 	if tbl.NumRows() != 0 || meta.NumRowGroups() != 0 {
 		t.Errorf("empty file: %d rows, %d row groups", tbl.NumRows(), meta.NumRowGroups())
 	}
@@ -424,18 +402,8 @@ func TestEmptyAndAllNull(t *testing.T) {
 
 	rec := randomRecord(rand.New(rand.NewPCG(7, 8)), s, 300, 1)
 	defer rec.Release()
-	buf.Reset()
-	if w, err = NewWriter(&buf, s, Options{Codec: Zstd, PageRows: 100}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	tbl, _ = readBack(t, buf.Bytes())
-	if got, want := tableCells(t, tbl), recordsCells(t, []arrow.RecordBatch{rec}); !slices_equal(got, want) {
+	tbl, _ = readBack(t, writeFile(t, s, Options{Codec: Zstd, PageRows: 100}, rec))
+	if got, want := tableCells(t, tbl), recordsCells(t, []arrow.RecordBatch{rec}); !slices.Equal(got, want) {
 		t.Errorf("all-null columns read back differently")
 	}
 }
@@ -535,22 +503,12 @@ func TestDictionaryFallback(t *testing.T) {
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, s, Options{Codec: Zstd, PageRows: 10000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	tbl, meta := readBack(t, buf.Bytes())
-	if got, want := tableCells(t, tbl), recordsCells(t, []arrow.RecordBatch{rec}); !slices_equal(got, want) {
+	data := writeFile(t, s, Options{Codec: Zstd, PageRows: 10000}, rec)
+	tbl, meta := readBack(t, data)
+	if got, want := tableCells(t, tbl), recordsCells(t, []arrow.RecordBatch{rec}); !slices.Equal(got, want) {
 		t.Fatal("values differ")
 	}
-	pf, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
+	pf, err := file.NewParquetReader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
