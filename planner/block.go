@@ -54,7 +54,7 @@ type worker struct {
 	idGroup  []uint32          // Plan.oneAddr: interned id -> group+1 in table, 0 none yet
 	idHeld   int64             // budget bytes of idGroup
 	addrs    *addrCache        // the shared address ids this worker has met
-	own      *addrInterner     // Plan.oneAddr: the worker's own address ids, until it goes shared (ownIDs)
+	own      *addrInterner     // Plan.oneAddr: the worker's own address ids, until it goes shared (toSharedIDs)
 
 	keys   []uint64
 	gids   []uint32

@@ -246,19 +246,11 @@ func (e *execution) mergeWorkers(workers []*worker) (*Partial, error) {
 			}
 		}
 	}
-	if e.shared == nil && workers[0].own != nil {
-		// The partial names addresses by the ids of the table it keeps.
-		e.addrs.t.release()
-		part.addrs, workers[0].own = workers[0].own, nil
-	}
 	var err error
 	switch {
 	case len(others) == 0:
 	case e.shared == nil && e.p.oneAddr && !part.table.partitioned():
-		w := workers[0]
-		w.own, part.addrs = part.addrs, nil // mergeByID interns into it
-		err = w.mergeByID(workers[1:])
-		part.addrs, w.own = w.own, nil
+		err = workers[0].mergeByID(workers[1:])
 	case part.table.partitioned():
 		err = part.table.mergeParallel(others, e.p.opts.Parallelism)
 	default:
@@ -268,6 +260,11 @@ func (e *execution) mergeWorkers(workers []*worker) (*Partial, error) {
 				break
 			}
 		}
+	}
+	if w := workers[0]; e.shared == nil && w.own != nil {
+		// The kept table's ids are its worker's own.
+		e.addrs.t.release()
+		part.addrs, w.own = w.own, nil
 	}
 	for _, o := range others {
 		o.release()

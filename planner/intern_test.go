@@ -226,7 +226,8 @@ func TestAddrCache(t *testing.T) {
 // batches, with tables that pass the partition threshold in the middle of
 // a block, so a worker moves from its own address ids to the shared ones
 // between two batches of a block (toSharedIDs), and workers that never
-// move are translated at the merge. Results match the slow evaluator.
+// move are translated at the merge. Results match the slow evaluator, and
+// the memory budget is whole again once the partial is released.
 func TestOwnIDsGoShared(t *testing.T) {
 	db := columnartest.Open(t, nil)
 	cfg := smallConfig()
@@ -256,6 +257,17 @@ func TestOwnIDsGoShared(t *testing.T) {
 					want = slowQuery(p.Statement(), rows, testNow)
 				}
 				compareRows(t, fmt.Sprintf("%s (split %d, %d workers)", q, split, par), rowsOf(res), want, distinctItems(p.Statement()), true)
+				// Every byte reserved for tables and ids is returned with
+				// the partial.
+				part, err := p.ExecutePartial(t.Context(), db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bud := part.bud
+				part.Release()
+				if n := bud.used.Load(); n != 0 {
+					t.Errorf("%s (split %d, %d workers): %d bytes still reserved after Release", q, split, par, n)
+				}
 			}
 		}
 	}
