@@ -131,47 +131,34 @@ func writeFile(t *testing.T, s *arrow.Schema, opts Options, recs ...arrow.Record
 	return buf.Bytes()
 }
 
-// cellsOf renders columns' values as text, column after column, nulls
-// as "(null)".
-func cellsOf(cols []arrow.Array) []string {
+// cellsOf renders columns' values as text, column after column (each
+// given as its chunks), nulls as "(null)".
+func cellsOf(cols [][]arrow.Array) []string {
 	var out []string
-	for _, c := range cols {
-		for i := range c.Len() {
-			out = append(out, c.ValueStr(i))
+	for _, chunks := range cols {
+		for _, c := range chunks {
+			for i := range c.Len() {
+				out = append(out, c.ValueStr(i))
+			}
 		}
 	}
 	return out
 }
 
-func tableCells(t *testing.T, tbl arrow.Table) []string {
-	t.Helper()
-	var cols []arrow.Array
-	for j := range int(tbl.NumCols()) {
-		chunks := tbl.Column(j).Data().Chunks()
-		c, err := array.Concatenate(chunks, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Release()
-		cols = append(cols, c)
+func tableCells(tbl arrow.Table) []string {
+	cols := make([][]arrow.Array, tbl.NumCols())
+	for j := range cols {
+		cols[j] = tbl.Column(j).Data().Chunks()
 	}
 	return cellsOf(cols)
 }
 
-func recordsCells(t *testing.T, recs []arrow.RecordBatch) []string {
-	t.Helper()
-	var cols []arrow.Array
-	for j := range int(recs[0].NumCols()) {
-		var chunks []arrow.Array
+func recordsCells(recs []arrow.RecordBatch) []string {
+	cols := make([][]arrow.Array, recs[0].NumCols())
+	for j := range cols {
 		for _, r := range recs {
-			chunks = append(chunks, r.Column(j))
+			cols[j] = append(cols[j], r.Column(j))
 		}
-		c, err := array.Concatenate(chunks, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Release()
-		cols = append(cols, c)
 	}
 	return cellsOf(cols)
 }
@@ -203,7 +190,7 @@ func TestRoundTrip(t *testing.T) {
 			if tbl.NumRows() != 3235 || meta.NumRows != 3235 {
 				t.Fatalf("%d rows read, %d in the footer; want 3235", tbl.NumRows(), meta.NumRows)
 			}
-			if got, want := tableCells(t, tbl), recordsCells(t, recs); !slices.Equal(got, want) {
+			if got, want := tableCells(tbl), recordsCells(recs); !slices.Equal(got, want) {
 				t.Fatalf("values differ")
 			}
 			if meta.NumRowGroups() != 4 {
@@ -403,7 +390,7 @@ func TestEmptyAndAllNull(t *testing.T) {
 	rec := randomRecord(rand.New(rand.NewPCG(7, 8)), s, 300, 1)
 	defer rec.Release()
 	tbl, _ = readBack(t, writeFile(t, s, Options{Codec: Zstd, PageRows: 100}, rec))
-	if got, want := tableCells(t, tbl), recordsCells(t, []arrow.RecordBatch{rec}); !slices.Equal(got, want) {
+	if got, want := tableCells(tbl), recordsCells([]arrow.RecordBatch{rec}); !slices.Equal(got, want) {
 		t.Errorf("all-null columns read back differently")
 	}
 }
@@ -505,7 +492,7 @@ func TestDictionaryFallback(t *testing.T) {
 	defer rec.Release()
 	data := writeFile(t, s, Options{Codec: Zstd, PageRows: 10000}, rec)
 	tbl, meta := readBack(t, data)
-	if got, want := tableCells(t, tbl), recordsCells(t, []arrow.RecordBatch{rec}); !slices.Equal(got, want) {
+	if got, want := tableCells(tbl), recordsCells([]arrow.RecordBatch{rec}); !slices.Equal(got, want) {
 		t.Fatal("values differ")
 	}
 	pf, err := file.NewParquetReader(bytes.NewReader(data))
